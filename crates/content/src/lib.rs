@@ -1,0 +1,11 @@
+//! Markdown files with YAML front matter, turned into card drafts.
+//!
+//! This crate knows files, not the database: [`scan`] walks a content folder and returns
+//! what each good file says and why each bad one was skipped; the server decides what
+//! that means for the cards it stores.
+
+mod front_matter;
+mod scan;
+
+pub use front_matter::{CardDraft, ParseError, parse};
+pub use scan::{CardFile, FileError, Scan, collection_name, scan};

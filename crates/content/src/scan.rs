@@ -1,0 +1,211 @@
+//! Walks a content folder: every Markdown file becomes a [`CardFile`] or a [`FileError`].
+
+use std::path::{Component, Path, PathBuf};
+
+use verity_core::Slug;
+use walkdir::WalkDir;
+
+use crate::front_matter::{CardDraft, parse};
+
+/// The collection of files that sit directly in the content root.
+pub const ROOT_COLLECTION: &str = "general";
+
+/// A good Markdown file and the card it describes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardFile {
+    /// Relative to the content root, with `/` separators: the card's identity in the folder.
+    pub path: String,
+    /// Slug of the first folder under the root, or `general`.
+    pub collection: Slug,
+    /// The folder's own name, for the collection's display name.
+    pub collection_dir: Option<String>,
+    /// Derived from the path, so it is stable and unique within the folder.
+    pub slug: Slug,
+    pub draft: CardDraft,
+}
+
+/// A file that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub files: Vec<CardFile>,
+    pub errors: Vec<FileError>,
+}
+
+/// Reads every `*.md` / `*.markdown` file under `root`, skipping hidden files and folders.
+/// Bad files are reported, never fatal: the rest still come back. Sorted by path.
+pub fn scan(root: &Path) -> Scan {
+    let mut out = Scan::default();
+    let canonical_root = match root.canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            out.errors.push(FileError { path: root.display().to_string(), reason: format!("cannot open the folder: {e}") });
+            return out;
+        }
+    };
+    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
+                out.errors.push(FileError { path, reason: e.to_string() });
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() || !is_markdown(entry.path()) {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        match read_card_file(&canonical_root, entry.path(), &rel) {
+            Ok(file) => out.files.push(file),
+            Err(reason) => out.errors.push(FileError { path: rel, reason }),
+        }
+    }
+    out
+}
+
+fn read_card_file(canonical_root: &Path, path: &Path, rel: &str) -> Result<CardFile, String> {
+    // A symlink may point anywhere; only follow it when it stays inside the folder.
+    let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
+    if !real.starts_with(canonical_root) {
+        return Err("a symlink that points outside the content folder".into());
+    }
+    if !real.is_file() {
+        return Err("not a regular file".into());
+    }
+    let bytes = std::fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
+    let stem = stem(rel);
+    let draft = parse(&text, &stem).map_err(|e| e.to_string())?;
+    let collection_dir = first_folder(rel);
+    let collection = match &collection_dir {
+        Some(dir) => Slug::from_text(dir, ROOT_COLLECTION),
+        None => Slug::from_text(ROOT_COLLECTION, ROOT_COLLECTION),
+    };
+    let slug = Slug::from_text(&without_extension(rel).replace('/', " "), "card");
+    Ok(CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft })
+}
+
+/// A folder name as people read it: `time-zones` -> `Time zones`.
+pub fn collection_name(dir: &str) -> String {
+    let words = dir.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => ROOT_COLLECTION.into(),
+    }
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_none_or(|n| n.starts_with('.') || n.starts_with('_') || n.ends_with('~'))
+}
+
+fn is_markdown(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel: PathBuf = path.strip_prefix(root).unwrap_or(path).components().filter(|c| matches!(c, Component::Normal(_))).collect();
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+fn first_folder(rel: &str) -> Option<String> {
+    rel.split_once('/').map(|(dir, _)| dir.to_owned())
+}
+
+/// `a/b/runbook.html.md` -> `a/b/runbook` (the `.html` of static-site sources goes too).
+fn without_extension(rel: &str) -> &str {
+    let s = rel.strip_suffix(".md").or_else(|| rel.strip_suffix(".markdown")).unwrap_or(rel);
+    s.strip_suffix(".html").unwrap_or(s)
+}
+
+fn stem(rel: &str) -> String {
+    let name = without_extension(rel).rsplit('/').next().unwrap_or(rel);
+    name.replace(['-', '_'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(root: &Path, rel: &str, text: &[u8]) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn folders_become_collections_and_paths_become_slugs() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "welcome.md", b"# Welcome\n");
+        write(dir.path(), "time-zones/overlap-hours.md", b"---\ntitle: Overlap hours\n---\nText\n");
+        write(dir.path(), "engineering/runbooks/deploy.html.md", b"# Deploy\n");
+        write(dir.path(), "notes.txt", b"not markdown");
+        write(dir.path(), ".git/HEAD.md", b"hidden");
+        write(dir.path(), "drafts/.secret.md", b"hidden");
+        let scan = scan(dir.path());
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+        let got: Vec<(&str, &str, &str, &str)> = scan
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.collection.as_str(), f.slug.as_str(), f.draft.title.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("engineering/runbooks/deploy.html.md", "engineering", "engineering-runbooks-deploy", "Deploy"),
+                ("time-zones/overlap-hours.md", "time-zones", "time-zones-overlap-hours", "Overlap hours"),
+                ("welcome.md", "general", "welcome", "Welcome"),
+            ]
+        );
+        assert_eq!(collection_name("time-zones"), "Time zones");
+    }
+
+    #[test]
+    fn bad_files_are_reported_and_the_rest_still_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a/good.md", b"# Good\n");
+        write(dir.path(), "a/binary.md", &[0xff, 0xfe, 0x00, 0x41]);
+        write(dir.path(), "a/broken.md", b"---\ntitle: [oops\n---\n");
+        write(dir.path(), "a/z-also-good.md", b"plain");
+        let scan = scan(dir.path());
+        assert_eq!(scan.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["a/good.md", "a/z-also-good.md"]);
+        assert_eq!(scan.files[1].draft.title, "z also good");
+        let errors: Vec<(&str, &str)> = scan.errors.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].0, "a/binary.md");
+        assert!(errors[0].1.contains("UTF-8"), "{errors:?}");
+        assert_eq!(errors[1].0, "a/broken.md");
+        assert!(errors[1].1.contains("YAML"), "{errors:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_outside_the_folder_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret.md", b"# Secret\n");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a/inside.md", b"# Inside\n");
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("a/link.md")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a/inside.md"), dir.path().join("a/alias.md")).unwrap();
+        let scan = scan(dir.path());
+        assert_eq!(scan.errors.len(), 1, "{:?}", scan.errors);
+        assert_eq!(scan.errors[0].path, "a/link.md");
+        assert!(scan.errors[0].reason.contains("outside"));
+        assert_eq!(scan.files.len(), 2);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_not_a_panic() {
+        let scan = scan(Path::new("/definitely/not/here"));
+        assert!(scan.files.is_empty());
+        assert_eq!(scan.errors.len(), 1);
+    }
+}

@@ -1,0 +1,187 @@
+//! The one Markdown pipeline: pulldown-cmark with GitHub-flavoured options, then ammonia.
+//!
+//! [`render`] is the only way to make a [`SafeHtml`], and `SafeHtml` is the only Markdown
+//! output that pages print unescaped.
+
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// HTML that went through the sanitizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Prefix for every `id` in user content, so a card cannot clobber the page's own ids.
+const ID_PREFIX: &str = "user-content-";
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+}
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.link_rel(Some("nofollow noopener noreferrer"))
+        .id_prefix(Some(ID_PREFIX))
+        .add_tags(["input", "del", "sup", "section"])
+        .add_generic_attributes(["id"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("code", ["class"])
+        .add_tag_attributes("div", ["class"])
+        .add_tag_attributes("sup", ["class"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            // Task-list boxes only: no text inputs, no forms.
+            ("input", "type") => (value == "checkbox").then(|| value.into()),
+            ("input", _) => Some(value.into()),
+            // Table alignment is the only style pulldown-cmark writes.
+            (_, "style") => value.strip_prefix("text-align: ").filter(|a| ["left", "right", "center"].contains(a)).map(|_| value.into()),
+            ("code", "class") => value.starts_with("language-").then(|| value.into()),
+            // In-page links (footnotes) must follow the prefixed ids.
+            ("a", "href") if value.starts_with('#') => Some(format!("#{ID_PREFIX}{}", &value[1..]).into()),
+            _ => Some(value.into()),
+        });
+    b
+});
+
+/// Renders Markdown to sanitized HTML: no script, no event handlers, no `javascript:` URLs.
+pub fn render(markdown: &str) -> SafeHtml {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    SafeHtml(SANITIZER.clean(&html).to_string())
+}
+
+/// The words of a card as plain text, for the index and for snippets: block elements
+/// end with a newline, code keeps its text, markup and URLs are dropped.
+pub fn to_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::BlockQuote(_),
+            ) => {
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+/// The text of every heading, in order (they weigh more than body text in search).
+pub fn headings(markdown: &str) -> Vec<String> {
+    headings_up_to(markdown, HeadingLevel::H6, usize::MAX)
+}
+
+/// The first level-one heading, used as a title when a file names none.
+pub fn first_heading(markdown: &str) -> Option<String> {
+    headings_up_to(markdown, HeadingLevel::H1, 1).into_iter().next()
+}
+
+fn headings_up_to(markdown: &str, deepest: HeadingLevel, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) if level <= deepest => current = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = current.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(h) = current.take().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()) {
+                    out.push(h);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_github_flavoured_markdown() {
+        let md = "# Title\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\n~~old~~ new[^1]\n\n[^1]: A note.\n\n```rust\nfn main() {}\n```\n";
+        let html = render(md).into_string();
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("text-align: right"), "{html}");
+        assert!(html.contains(r#"type="checkbox""#) && html.contains("checked"), "{html}");
+        assert!(html.contains("<del>old</del>"), "{html}");
+        assert!(html.contains(r#"class="language-rust""#), "{html}");
+        assert!(html.contains("footnote-definition"), "{html}");
+        // Footnote references point at the prefixed id of their definition.
+        assert!(html.contains(r##"href="#user-content-1""##), "{html}");
+        assert!(html.contains(r#"id="user-content-1""#), "{html}");
+    }
+
+    #[test]
+    fn script_handlers_and_javascript_urls_are_removed() {
+        let md = concat!(
+            "<script>alert(1)</script>\n\n",
+            "<img src=x onerror=alert(2)>\n\n",
+            "[click](javascript:alert(3))\n\n",
+            "<a href=\"JaVaScRiPt:alert(4)\">x</a>\n\n",
+            "<iframe src=\"https://evil.example\"></iframe>\n\n",
+            "<input type=\"text\" onfocus=\"alert(5)\" autofocus>\n\n",
+            "<p style=\"background:url(javascript:alert(6))\">s</p>\n",
+        );
+        let html = render(md).into_string().to_lowercase();
+        for bad in ["<script", "onerror", "javascript:", "<iframe", "onfocus", "type=\"text\"", "background"] {
+            assert!(!html.contains(bad), "{bad} survived in {html}");
+        }
+    }
+
+    #[test]
+    fn links_get_a_safe_rel() {
+        let html = render("[site](https://example.com)").into_string();
+        assert!(html.contains(r#"rel="nofollow noopener noreferrer""#), "{html}");
+    }
+
+    #[test]
+    fn plain_text_keeps_words_and_code_but_not_markup() {
+        let text = to_text("# Deploying\n\nRun `make deploy` then **check** [the dashboard](https://x.example).\n\n```sh\ncargo build\n```\n");
+        assert_eq!(text, "Deploying\nRun make deploy then check the dashboard.\ncargo build");
+    }
+
+    #[test]
+    fn headings_and_first_heading() {
+        let md = "Intro\n\n## Second\n\n# First *one*\n\n### Third\n";
+        assert_eq!(first_heading(md).as_deref(), Some("First one"));
+        assert_eq!(headings(md), vec!["Second", "First one", "Third"]);
+        assert_eq!(first_heading("no headings"), None);
+    }
+}

@@ -1,0 +1,51 @@
+use chrono::{DateTime, Utc};
+use tantivy::TantivyDocument;
+use tantivy::schema::Facet;
+use verity_core::verification::DueTimes;
+
+use crate::schema::Fields;
+
+/// What the index needs to know about a card; built by the server from the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardDoc {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub headings: Vec<String>,
+    /// The body as plain text (`verity_core::markdown::to_text`).
+    pub text: String,
+    pub tags: Vec<String>,
+    pub collection: String,
+    /// `None` while unverified.
+    pub due: Option<DueTimes>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CardDoc {
+    pub(crate) fn to_document(&self, f: &Fields) -> TantivyDocument {
+        let mut doc = TantivyDocument::new();
+        doc.add_u64(f.id, self.id as u64);
+        doc.add_text(f.slug, &self.slug);
+        doc.add_text(f.title, &self.title);
+        for h in &self.headings {
+            doc.add_text(f.headings, h);
+        }
+        for t in &self.tags {
+            doc.add_text(f.tags_text, t);
+            doc.add_facet(f.tag, Facet::from_path([t.as_str()]));
+        }
+        doc.add_text(f.body, &self.text);
+        doc.add_facet(f.collection, Facet::from_path([self.collection.as_str()]));
+        doc.add_text(f.collection_slug, &self.collection);
+        // Unverified cards carry zeros; every status rule checks `trusted` first.
+        let (trusted, due_soon_at, due_at) = match self.due {
+            Some(d) => (1, d.due_soon_at.timestamp(), d.due_at.timestamp()),
+            None => (0, 0, 0),
+        };
+        doc.add_u64(f.trusted, trusted);
+        doc.add_i64(f.due_soon_at, due_soon_at);
+        doc.add_i64(f.due_at, due_at);
+        doc.add_i64(f.updated_at, self.updated_at.timestamp());
+        doc
+    }
+}

@@ -1,0 +1,66 @@
+//! Field names and analyzers, in one place.
+
+use tantivy::Index;
+use tantivy::schema::{FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+
+/// English words: split on non-alphanumerics, lowercase, fold accents, stem.
+pub const ENGLISH: &str = "verity_en";
+
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: tantivy::schema::Field,
+    pub slug: tantivy::schema::Field,
+    pub title: tantivy::schema::Field,
+    pub headings: tantivy::schema::Field,
+    pub tags_text: tantivy::schema::Field,
+    pub body: tantivy::schema::Field,
+    pub collection: tantivy::schema::Field,
+    pub collection_slug: tantivy::schema::Field,
+    pub tag: tantivy::schema::Field,
+    pub trusted: tantivy::schema::Field,
+    pub due_soon_at: tantivy::schema::Field,
+    pub due_at: tantivy::schema::Field,
+    pub updated_at: tantivy::schema::Field,
+}
+
+pub const TRUSTED: &str = "trusted";
+pub const DUE_SOON_AT: &str = "due_soon_at";
+pub const DUE_AT: &str = "due_at";
+pub const UPDATED_AT: &str = "updated_at";
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let english = |stored: bool| {
+        let indexing = TextFieldIndexing::default().set_tokenizer(ENGLISH).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored { options.set_stored() } else { options }
+    };
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        slug: b.add_text_field("slug", STRING | STORED),
+        title: b.add_text_field("title", english(true)),
+        headings: b.add_text_field("headings", english(false)),
+        tags_text: b.add_text_field("tags", english(true)),
+        // Stored as plain text for snippets.
+        body: b.add_text_field("body", english(true)),
+        collection: b.add_facet_field("collection", FacetOptions::default()),
+        collection_slug: b.add_text_field("collection_slug", STRING | STORED),
+        tag: b.add_facet_field("tag", FacetOptions::default()),
+        trusted: b.add_u64_field(TRUSTED, INDEXED | FAST | STORED),
+        due_soon_at: b.add_i64_field(DUE_SOON_AT, INDEXED | FAST | STORED),
+        due_at: b.add_i64_field(DUE_AT, INDEXED | FAST | STORED),
+        updated_at: b.add_i64_field(UPDATED_AT, FAST | STORED),
+    };
+    (b.build(), fields)
+}
+
+pub fn register_analyzers(index: &Index) {
+    let english = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::default())
+        .build();
+    index.tokenizers().register(ENGLISH, english);
+}

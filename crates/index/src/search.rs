@@ -1,0 +1,214 @@
+//! Queries: words (lenient parsing, so nothing a user types is an error), filters,
+//! snippets and facet counts, in one pass over the matches.
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
+use verity_core::Status;
+
+use crate::schema::UPDATED_AT;
+use crate::status_facet::{StatusCounts, status_filter, status_of};
+use crate::{Result, SearchIndex};
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub q: String,
+    pub collection: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<Status>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    /// A fragment of the body as HTML: text escaped by tantivy, matches in `<b>`.
+    pub snippet_html: String,
+    pub collection: String,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    /// (value, count), most frequent first.
+    pub collection: Vec<(String, u64)>,
+    pub tag: Vec<(String, u64)>,
+    pub status: Vec<(Status, u64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+const TITLE_BOOST: Score = 3.0;
+const HEADINGS_BOOST: Score = 2.0;
+const TAGS_BOOST: Score = 2.0;
+const SNIPPET_CHARS: usize = 180;
+const TOP_TAGS: usize = 30;
+
+impl SearchIndex {
+    pub fn search(&self, req: &SearchRequest, now: DateTime<Utc>) -> Result<SearchResults> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let words = self.words_query(&req.q);
+        let query = self.with_filters(words.as_ref().map(|w| w.box_clone()), req, now);
+
+        let limit = req.limit.max(1);
+        let facets = (
+            Count,
+            facet_collector("collection"),
+            facet_collector("tag"),
+            StatusCounts { now: now.timestamp() },
+        );
+        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) = match &words {
+            // Browsing without words: newest first.
+            None => {
+                let top = TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+                let (top, facets) = searcher.search(&query, &(top, facets))?;
+                (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
+            }
+            Some(_) => searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(req.offset).order_by_score(), facets))?,
+        };
+
+        let snippets = match &words {
+            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(|mut g| {
+                g.set_max_num_chars(SNIPPET_CHARS);
+                g
+            })?),
+            None => None,
+        };
+        let hits = addresses
+            .into_iter()
+            .map(|(score, addr)| self.hit(&searcher, addr, score, snippets.as_ref(), now))
+            .collect::<Result<Vec<_>>>()?;
+
+        let status = Status::ALL.iter().copied().zip(statuses).filter(|(_, n)| *n > 0).collect();
+        Ok(SearchResults {
+            total,
+            hits,
+            facets: Facets {
+                collection: facet_counts(&collections, usize::MAX),
+                tag: facet_counts(&tags, TOP_TAGS),
+                status,
+            },
+        })
+    }
+
+    /// The words as a query; `None` when there are none (browse everything). Syntax
+    /// the parser rejects is dropped, keeping what it understood.
+    fn words_query(&self, q: &str) -> Option<Box<dyn Query>> {
+        let q = q.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let f = &self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
+        parser.set_field_boost(f.title, TITLE_BOOST);
+        parser.set_field_boost(f.headings, HEADINGS_BOOST);
+        parser.set_field_boost(f.tags_text, TAGS_BOOST);
+        let (query, errors) = parser.parse_query_lenient(q);
+        if !errors.is_empty() {
+            tracing::debug!(query = q, errors = ?errors, "lenient parse dropped parts of a query");
+        }
+        Some(query)
+    }
+
+    fn with_filters(&self, words: Option<Box<dyn Query>>, req: &SearchRequest, now: DateTime<Utc>) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
+        let filter = |q: Box<dyn Query>| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>);
+        if let Some(c) = &req.collection {
+            clauses.push(filter(facet_term(f.collection, c)));
+        }
+        if let Some(t) = &req.tag {
+            clauses.push(filter(facet_term(f.tag, t)));
+        }
+        if let Some(s) = req.status {
+            clauses.push(filter(status_filter(f, s, now)));
+        }
+        if clauses.len() == 1 {
+            return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn hit(&self, searcher: &Searcher, addr: DocAddress, score: Score, snippets: Option<&SnippetGenerator>, now: DateTime<Utc>) -> Result<Hit> {
+        let f = &self.fields;
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let int = |field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0);
+        let snippet_html = match snippets.map(|g| g.snippet_from_doc(&doc)) {
+            Some(s) if !s.is_empty() => s.to_html(),
+            // No match in the body (a title or tag hit): show its beginning.
+            _ => leading_text(&text(f.body)),
+        };
+        Ok(Hit {
+            id: doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64,
+            slug: text(f.slug),
+            title: text(f.title),
+            snippet_html,
+            collection: text(f.collection_slug),
+            tags: doc.get_all(f.tags_text).filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            status: status_of(
+                now.timestamp(),
+                doc.get_first(f.trusted).and_then(|v| v.as_u64()).unwrap_or(0),
+                int(f.due_soon_at),
+                int(f.due_at),
+            ),
+            score,
+        })
+    }
+}
+
+fn facet_collector(field: &str) -> FacetCollector {
+    let mut c = FacetCollector::for_field(field);
+    c.add_facet(Facet::root());
+    c
+}
+
+fn facet_term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_facet(field, &Facet::from_path([value])), IndexRecordOption::Basic))
+}
+
+fn facet_counts(counts: &tantivy::collector::FacetCounts, k: usize) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = counts
+        .get(Facet::root())
+        .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.truncate(k);
+    out
+}
+
+/// The first words of a text, escaped for HTML, cut at a word boundary.
+fn leading_text(text: &str) -> String {
+    let mut end = text.len().min(SNIPPET_CHARS);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < text.len()
+        && let Some(space) = text[..end].rfind(char::is_whitespace)
+    {
+        end = space;
+    }
+    let mut out = escape(&text[..end]);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

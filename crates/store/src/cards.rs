@@ -1,0 +1,579 @@
+//! Cards: the head row of each card, its tags, its immutable revisions, and the change
+//! row each mutation appends. Functions take the caller's connection so a service can
+//! compose them inside one [`crate::Store::write`] transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use verity_core::verification::DueTimes;
+use verity_core::{Interval, Slug, Status, VerificationState};
+
+use crate::schema::{card_revisions, card_tags, cards, collections, verifications};
+use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db};
+
+/// The head of a card, with its collection's slug and its tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub id: i64,
+    pub slug: String,
+    pub collection: String,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub owner: Option<String>,
+    pub verifier: Option<String>,
+    pub interval: Interval,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_by: Option<String>,
+    pub verified_rev: Option<i32>,
+    pub trusted: bool,
+    pub head_rev: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub source_path: Option<String>,
+    /// Front matter keys Verity does not know, as a JSON object in their original order.
+    pub extra: String,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl Card {
+    pub fn verification(&self) -> VerificationState {
+        VerificationState { verified_at: self.verified_at, interval: self.interval, trusted: self.trusted }
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> Status {
+        self.verification().status(now)
+    }
+
+    /// When the current verification expires; `None` while unverified.
+    pub fn due_times(&self) -> Option<DueTimes> {
+        self.verification().due_times()
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cards)]
+struct CardRow {
+    id: i64,
+    slug: String,
+    title: String,
+    body: String,
+    owner: Option<String>,
+    verifier: Option<String>,
+    verify_every_days: i32,
+    verified_at: Option<NaiveDateTime>,
+    verified_by: Option<String>,
+    verified_rev: Option<i32>,
+    trusted: i32,
+    head_rev: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    source_path: Option<String>,
+    extra: String,
+    archived_at: Option<NaiveDateTime>,
+}
+
+impl CardRow {
+    fn into_card(self, collection: String, tags: Vec<String>) -> Result<Card> {
+        let interval = u32::try_from(self.verify_every_days)
+            .ok()
+            .and_then(|d| Interval::days(d).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("card `{}` has interval {}", self.slug, self.verify_every_days)))?;
+        Ok(Card {
+            id: self.id,
+            slug: self.slug,
+            collection,
+            title: self.title,
+            body: self.body,
+            tags,
+            owner: self.owner,
+            verifier: self.verifier,
+            interval,
+            verified_at: self.verified_at.map(from_db),
+            verified_by: self.verified_by,
+            verified_rev: self.verified_rev,
+            trusted: self.trusted != 0,
+            head_rev: self.head_rev,
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+            updated_by: self.updated_by,
+            source_path: self.source_path,
+            extra: self.extra,
+            archived_at: self.archived_at.map(from_db),
+        })
+    }
+}
+
+/// Who looks after a card and how its verification stands; set on creation, and by
+/// imports (where the front matter is the truth for these too).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CardMeta {
+    pub owner: Option<String>,
+    pub verifier: Option<String>,
+    /// `None`: the collection's default.
+    pub interval: Option<Interval>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_by: Option<String>,
+    /// Unknown front matter keys as a JSON object.
+    pub extra: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCard {
+    /// The wanted slug; `-2`, `-3`, … is appended when it is taken.
+    pub slug: Slug,
+    pub collection_id: i64,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub meta: CardMeta,
+    pub author: String,
+    pub message: String,
+    pub source_path: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CardEdit {
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    /// The revision the edit started from; `None` skips the check (imports).
+    pub base_rev: Option<i32>,
+    pub author: String,
+    pub message: String,
+    /// Whether the author may vouch for the card: an edit by anyone else voids the
+    /// last verification (the card becomes unverified until an expert looks).
+    pub by_verifier: bool,
+    /// Replaces owner, verifier, interval, extra keys and (when newer) the verification.
+    pub meta: Option<CardMeta>,
+    pub source_path: Option<String>,
+}
+
+/// A committed mutation: the card as it now is and the change `seq` that carries it to the index.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub card: Card,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum EditOutcome {
+    Saved(Saved),
+    /// Nothing differed from the head: no revision, no change.
+    Unchanged(Card),
+}
+
+const MAX_SLUG_TRIES: u32 = 1000;
+
+fn free_slug(conn: &mut DbConnection, wanted: &Slug) -> Result<Slug> {
+    for n in 1..=MAX_SLUG_TRIES {
+        let candidate = if n == 1 { wanted.clone() } else { wanted.with_suffix(n) };
+        let taken: i64 = cards::table.filter(cards::slug.eq(candidate.as_str())).count().get_result(conn)?;
+        if taken == 0 {
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::AlreadyExists(format!("card slug `{wanted}`")))
+}
+
+fn due_columns(state: &VerificationState) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    match state.due_times() {
+        Some(d) => (Some(to_db(d.due_soon_at)), Some(to_db(d.due_at))),
+        None => (None, None),
+    }
+}
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Creates a card with its first revision and change row.
+pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Result<Saved> {
+    let slug = free_slug(conn, &new.slug)?;
+    let collection_interval = crate::collections::by_id(conn, new.collection_id)?.default_interval;
+    let interval = new.meta.interval.unwrap_or(collection_interval);
+    let state = VerificationState { verified_at: new.meta.verified_at, interval, trusted: new.meta.verified_at.is_some() };
+    let (due_soon_at, due_at) = due_columns(&state);
+    let id: i64 = diesel::insert_into(cards::table)
+        .values((
+            cards::slug.eq(slug.as_str()),
+            cards::collection_id.eq(new.collection_id),
+            cards::title.eq(&new.title),
+            cards::body.eq(&new.body),
+            cards::owner.eq(&new.meta.owner),
+            cards::verifier.eq(&new.meta.verifier),
+            cards::verify_every_days.eq(interval.as_days() as i32),
+            cards::verified_at.eq(new.meta.verified_at.map(to_db)),
+            cards::verified_by.eq(&new.meta.verified_by),
+            cards::verified_rev.eq(new.meta.verified_at.map(|_| 1)),
+            cards::trusted.eq(i32::from(state.trusted)),
+            cards::due_soon_at.eq(due_soon_at),
+            cards::due_at.eq(due_at),
+            cards::head_rev.eq(1),
+            cards::created_at.eq(to_db(now)),
+            cards::updated_at.eq(to_db(now)),
+            cards::updated_by.eq(&new.author),
+            cards::source_path.eq(&new.source_path),
+            cards::extra.eq(new.meta.extra.as_deref().unwrap_or("{}")),
+        ))
+        .returning(cards::id)
+        .get_result(conn)?;
+    replace_tags(conn, id, &new.tags)?;
+    append_revision(conn, id, 1, &new.title, &new.body, &new.tags, &new.author, &new.message, now)?;
+    if let Some(at) = new.meta.verified_at {
+        record_verification(conn, id, 1, new.meta.verified_by.as_deref().unwrap_or(""), at, "")?;
+    }
+    let seq = changes::append(conn, id, now)?;
+    Ok(Saved { card: by_id(conn, id)?, seq })
+}
+
+/// Applies an edit: a new revision when title, body or tags differ, metadata in place,
+/// and one change row; [`EditOutcome::Unchanged`] when nothing differs.
+pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>) -> Result<EditOutcome> {
+    let card = by_id(conn, id)?;
+    if let Some(base) = edit.base_rev
+        && base != card.head_rev
+    {
+        return Err(StoreError::Conflict { base, head: card.head_rev });
+    }
+    let content_changed = edit.title != card.title || edit.body != card.body || edit.tags != card.tags;
+    let meta = edit.meta.as_ref();
+    let interval = meta.and_then(|m| m.interval).unwrap_or(card.interval);
+    let owner = meta.map_or(&card.owner, |m| &m.owner);
+    let verifier = meta.map_or(&card.verifier, |m| &m.verifier);
+    let extra = meta.and_then(|m| m.extra.as_deref()).unwrap_or(&card.extra);
+    let source_path = edit.source_path.as_ref().or(card.source_path.as_ref());
+    // A verification newer than the card's is a new verification; one the card does not
+    // have is never erased (the database keeps what it learned).
+    let new_verification = meta
+        .and_then(|m| m.verified_at.map(|at| (at, m.verified_by.clone())))
+        .filter(|(at, _)| card.verified_at.is_none_or(|old| *at > old));
+
+    let meta_changed = interval != card.interval
+        || *owner != card.owner
+        || *verifier != card.verifier
+        || extra != card.extra
+        || source_path != card.source_path.as_ref()
+        || new_verification.is_some();
+    if !content_changed && !meta_changed {
+        return Ok(EditOutcome::Unchanged(card));
+    }
+
+    let head_rev = if content_changed { card.head_rev + 1 } else { card.head_rev };
+    let (verified_at, verified_by, verified_rev, trusted) = match &new_verification {
+        Some((at, by)) => (Some(*at), by.clone(), Some(head_rev), true),
+        None => (
+            card.verified_at,
+            card.verified_by.clone(),
+            card.verified_rev,
+            card.trusted && (!content_changed || edit.by_verifier),
+        ),
+    };
+    let state = VerificationState { verified_at, interval, trusted };
+    let (due_soon_at, due_at) = due_columns(&state);
+    let (updated_at, updated_by) = if content_changed { (now, edit.author.as_str()) } else { (card.updated_at, card.updated_by.as_str()) };
+
+    diesel::update(cards::table.find(id))
+        .set((
+            cards::title.eq(&edit.title),
+            cards::body.eq(&edit.body),
+            cards::owner.eq(owner),
+            cards::verifier.eq(verifier),
+            cards::verify_every_days.eq(interval.as_days() as i32),
+            cards::verified_at.eq(verified_at.map(to_db)),
+            cards::verified_by.eq(&verified_by),
+            cards::verified_rev.eq(verified_rev),
+            cards::trusted.eq(i32::from(trusted)),
+            cards::due_soon_at.eq(due_soon_at),
+            cards::due_at.eq(due_at),
+            cards::head_rev.eq(head_rev),
+            cards::updated_at.eq(to_db(updated_at)),
+            cards::updated_by.eq(updated_by),
+            cards::source_path.eq(source_path),
+            cards::extra.eq(extra),
+        ))
+        .execute(conn)?;
+    if content_changed {
+        if edit.tags != card.tags {
+            replace_tags(conn, id, &edit.tags)?;
+        }
+        append_revision(conn, id, head_rev, &edit.title, &edit.body, &edit.tags, &edit.author, &edit.message, now)?;
+    }
+    if let Some((at, by)) = &new_verification {
+        record_verification(conn, id, head_rev, by.as_deref().unwrap_or(""), *at, "")?;
+    }
+    let seq = changes::append(conn, id, now)?;
+    Ok(EditOutcome::Saved(Saved { card: by_id(conn, id)?, seq }))
+}
+
+fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> Result<()> {
+    diesel::delete(card_tags::table.filter(card_tags::card_id.eq(id))).execute(conn)?;
+    // One row at a time: the two-backend connection has no batch insert.
+    for (position, tag) in tags.iter().enumerate() {
+        diesel::insert_into(card_tags::table)
+            .values((card_tags::card_id.eq(id), card_tags::tag.eq(tag), card_tags::position.eq(position as i32)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn append_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    rev: i32,
+    title: &str,
+    body: &str,
+    tags: &[String],
+    author: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    diesel::insert_into(card_revisions::table)
+        .values((
+            card_revisions::card_id.eq(id),
+            card_revisions::rev.eq(rev),
+            card_revisions::title.eq(title),
+            card_revisions::body.eq(body),
+            card_revisions::tags.eq(tags_json(tags)),
+            card_revisions::author.eq(author),
+            card_revisions::message.eq(message),
+            card_revisions::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn record_verification(conn: &mut DbConnection, id: i64, rev: i32, by: &str, at: DateTime<Utc>, note: &str) -> Result<()> {
+    diesel::insert_into(verifications::table)
+        .values((
+            verifications::card_id.eq(id),
+            verifications::rev.eq(rev),
+            verifications::verified_by.eq(by),
+            verifications::verified_at.eq(to_db(at)),
+            verifications::note.eq(note),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Loads full cards for rows, with their collection slugs and tags, in two more queries.
+fn assemble(conn: &mut DbConnection, rows: Vec<(CardRow, String)>) -> Result<Vec<Card>> {
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    // Bounded IN lists keep every backend's parameter limit happy.
+    for chunk in ids.chunks(500) {
+        let rows = card_tags::table
+            .filter(card_tags::card_id.eq_any(chunk))
+            .order((card_tags::card_id, card_tags::position))
+            .select((card_tags::card_id, card_tags::tag))
+            .load::<(i64, String)>(conn)?;
+        for (id, tag) in rows {
+            tags.entry(id).or_default().push(tag);
+        }
+    }
+    rows.into_iter()
+        .map(|(row, collection)| {
+            let card_tags = tags.remove(&row.id).unwrap_or_default();
+            row.into_card(collection, card_tags)
+        })
+        .collect()
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Card> {
+    let row = cards::table
+        .inner_join(collections::table)
+        .filter(cards::id.eq(id))
+        .select((CardRow::as_select(), collections::slug))
+        .first::<(CardRow, String)>(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("card {id}")))?;
+    Ok(assemble(conn, vec![row])?.remove(0))
+}
+
+pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Card> {
+    let id = cards::table.filter(cards::slug.eq(slug)).select(cards::id).first::<i64>(conn).optional()?;
+    by_id(conn, id.ok_or_else(|| StoreError::NotFound(format!("card `{slug}`")))?)
+}
+
+pub fn by_source_path(conn: &mut DbConnection, path: &str) -> Result<Option<Card>> {
+    let id = cards::table.filter(cards::source_path.eq(path)).select(cards::id).first::<i64>(conn).optional()?;
+    id.map(|id| by_id(conn, id)).transpose()
+}
+
+/// The cards with these ids (archived ones included), in no particular order.
+pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Card>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            cards::table
+                .inner_join(collections::table)
+                .filter(cards::id.eq_any(chunk))
+                .select((CardRow::as_select(), collections::slug))
+                .load::<(CardRow, String)>(conn)?,
+        );
+    }
+    assemble(conn, rows)
+}
+
+/// Every card id, for a full reindex.
+pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i64>> {
+    Ok(cards::table.select(cards::id).order(cards::id.asc()).load(conn)?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Most recently changed first.
+    #[default]
+    Recent,
+    Title,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub collection: Option<String>,
+    pub status: Option<Status>,
+    pub order: Order,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+type Filtered<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Filter<diesel::dsl::InnerJoin<cards::table, collections::table>, diesel::dsl::IsNull<cards::archived_at>>,
+    MultiBackend,
+>;
+
+/// Live cards matching the query's filters; the status filter compares the stored due
+/// times with `now`, the same rule as [`verity_core::verification::status_at`].
+fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
+    let mut q = cards::table.inner_join(collections::table).filter(cards::archived_at.is_null()).into_boxed();
+    if let Some(collection) = &query.collection {
+        q = q.filter(collections::slug.eq(collection));
+    }
+    let now = to_db(now);
+    q = match query.status {
+        None => q,
+        Some(Status::Unverified) => q.filter(cards::trusted.eq(0)),
+        Some(Status::Verified) => q.filter(cards::trusted.eq(1).and(cards::due_soon_at.gt(now))),
+        Some(Status::DueSoon) => q.filter(cards::trusted.eq(1).and(cards::due_soon_at.le(now)).and(cards::due_at.gt(now))),
+        Some(Status::Stale) => q.filter(cards::trusted.eq(1).and(cards::due_at.le(now))),
+    };
+    q
+}
+
+/// One page of live cards and the number of all that match.
+pub fn list(conn: &mut DbConnection, query: &ListQuery, now: DateTime<Utc>) -> Result<(i64, Vec<Card>)> {
+    let total: i64 = filtered(query, now).count().get_result(conn)?;
+    let page = filtered(query, now).select((CardRow::as_select(), collections::slug));
+    let page = match query.order {
+        Order::Recent => page.order((cards::updated_at.desc(), cards::id.desc())),
+        Order::Title => page.order((cards::title.asc(), cards::id.asc())),
+    };
+    let rows = page.limit(query.limit).offset(query.offset).load::<(CardRow, String)>(conn)?;
+    Ok((total, assemble(conn, rows)?))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub rev: i32,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub author: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}
+
+type RevisionRow = (i32, String, String, String, String, String, NaiveDateTime);
+
+fn revision_from_row((rev, title, body, tags, author, message, created_at): RevisionRow) -> Result<Revision> {
+    let tags = serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("revision {rev} tags: {e}")))?;
+    Ok(Revision { rev, title, body, tags, author, message, created_at: from_db(created_at) })
+}
+
+const REVISION_COLUMNS: (
+    card_revisions::rev,
+    card_revisions::title,
+    card_revisions::body,
+    card_revisions::tags,
+    card_revisions::author,
+    card_revisions::message,
+    card_revisions::created_at,
+) = (
+    card_revisions::rev,
+    card_revisions::title,
+    card_revisions::body,
+    card_revisions::tags,
+    card_revisions::author,
+    card_revisions::message,
+    card_revisions::created_at,
+);
+
+/// Every revision of a card, newest first.
+pub fn revisions(conn: &mut DbConnection, card_id: i64) -> Result<Vec<Revision>> {
+    card_revisions::table
+        .filter(card_revisions::card_id.eq(card_id))
+        .order(card_revisions::rev.desc())
+        .select(REVISION_COLUMNS)
+        .load::<RevisionRow>(conn)?
+        .into_iter()
+        .map(revision_from_row)
+        .collect()
+}
+
+pub fn revision(conn: &mut DbConnection, card_id: i64, rev: i32) -> Result<Revision> {
+    let row = card_revisions::table
+        .filter(card_revisions::card_id.eq(card_id).and(card_revisions::rev.eq(rev)))
+        .select(REVISION_COLUMNS)
+        .first::<RevisionRow>(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("revision {rev}")))?;
+    revision_from_row(row)
+}
+
+/// A line of the "recent changes" list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentChange {
+    pub slug: String,
+    pub title: String,
+    pub collection: String,
+    pub rev: i32,
+    pub author: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The newest revisions of live cards, newest first.
+pub fn recent_changes(conn: &mut DbConnection, limit: i64) -> Result<Vec<RecentChange>> {
+    let rows: Vec<(String, String, String, i32, String, String, NaiveDateTime)> = card_revisions::table
+        .inner_join(cards::table.inner_join(collections::table))
+        .filter(cards::archived_at.is_null())
+        .order((card_revisions::created_at.desc(), card_revisions::id.desc()))
+        .limit(limit)
+        .select((
+            cards::slug,
+            cards::title,
+            collections::slug,
+            card_revisions::rev,
+            card_revisions::author,
+            card_revisions::message,
+            card_revisions::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, title, collection, rev, author, message, at)| RecentChange {
+            slug,
+            title,
+            collection,
+            rev,
+            author,
+            message,
+            at: from_db(at),
+        })
+        .collect())
+}

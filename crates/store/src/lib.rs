@@ -1,0 +1,29 @@
+//! Verity's database: the truth that the search index and the content folder follow.
+//!
+//! One code path serves SQLite and PostgreSQL through diesel's `MultiConnection`. Every
+//! card mutation is one transaction ([`Store::write`]) that also appends its row to the
+//! `changes` outbox, so the index can always catch up from the database.
+
+pub mod cards;
+pub mod changes;
+pub mod collections;
+mod db;
+mod error;
+mod schema;
+pub mod users;
+
+pub use db::{DbConnection, MultiBackend, Store, Target};
+pub use error::StoreError;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database keeps naive UTC timestamps (the one timestamp type both backends share).
+fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
