@@ -99,3 +99,5 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 }
+#[cfg(test)]
+mod tests;

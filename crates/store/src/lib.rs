@@ -27,3 +27,7 @@ fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
 fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
+
+pub mod testing;
+#[cfg(test)]
+mod tests;
