@@ -1,1 +1,13 @@
+//! The Verity server: CLI, web app (pages and JSON API), auth, and the service layer that
+//! is the only code writing both the database and (through the indexer) the index.
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod import;
+pub mod indexer;
+pub mod routes;
+pub mod service;
+pub mod state;
+pub mod views;

@@ -1,0 +1,256 @@
+//! `verity` commands. Every flag also reads a `VERITY_*` environment variable; flags win.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use verity_core::{Role, SystemClock};
+use verity_index::{IndexError, SearchIndex};
+use verity_store::users;
+
+use crate::app::{self, Options, Runtime};
+use crate::auth;
+use crate::import::{self, Source};
+use crate::indexer;
+
+#[derive(Parser)]
+#[command(name = "verity", version, about = "A knowledge base of short, verified Markdown cards")]
+pub struct Cli {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// Where the database, the search index and secrets live.
+    #[arg(long, env = "VERITY_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://…) or a SQLite file; default DATA_DIR/verity.db.
+    #[arg(long, env = "VERITY_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server (imports the content folder at start-up).
+    Serve(ServeArgs),
+    /// Import a folder of Markdown files once (the cards are not tied to it).
+    Import {
+        /// The folder to read.
+        dir: PathBuf,
+    },
+    /// Rebuild the search index from the database (stop the server first).
+    Reindex,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VERITY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The Markdown folder imported at start-up.
+    #[arg(long = "content", env = "VERITY_CONTENT_DIR", default_value = "./content")]
+    pub content: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password comes from stdin with --password-stdin, else is generated and printed.
+    Add {
+        name: String,
+        #[arg(long, default_value = "editor")]
+        role: Role,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (revokes the user's tokens).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("VERITY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("VERITY_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => actix_web::rt::System::new().block_on(serve(cli.data, args)),
+        Command::Import { dir } => import_once(&cli.data, &dir),
+        Command::Reindex => reindex(&cli.data),
+        Command::User(cmd) => user(&cli.data, cmd),
+    }
+}
+
+async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let admin_password = std::env::var("VERITY_ADMIN_PASSWORD").ok();
+    let runtime = Runtime::open(Options {
+        data_dir: data.data_dir.clone(),
+        database_url: data.database_url,
+        clock: Arc::new(SystemClock),
+        admin_password,
+    })?;
+    let state = runtime.state.clone();
+    let server = HttpServer::new(move || app::build_app(state.clone()))
+        .bind(&args.bind)
+        .with_context(|| format!("listening on {}", args.bind))?;
+    for addr in server.addrs() {
+        println!("Verity is running at http://{addr}/");
+    }
+    if let Some(pw) = &runtime.generated_admin_password {
+        println!("First run: sign in as `{}` with password {pw}", app::ADMIN_USERNAME);
+        println!("(also saved in {} — change it once signed in)", data.data_dir.join(app::ADMIN_PASSWORD_FILE).display());
+    }
+    let server = server.run();
+
+    // Import in the background: a large folder must not delay /healthz.
+    let content = args.content.clone();
+    if content.is_dir() {
+        let st = runtime.state.clone();
+        std::thread::Builder::new().name("verity-import".into()).spawn(move || {
+            let wake = |done: usize, _total: usize| {
+                if done % 200 == 0 {
+                    st.indexer.wake();
+                }
+            };
+            let report = import::import_dir(&st.store, &content, Source::ContentFolder, st.clock.now(), &wake);
+            st.indexer.wake();
+            tracing::info!(folder = %content.display(), %report, "content imported");
+        })?;
+    } else {
+        tracing::info!(folder = %content.display(), "no content folder; nothing to import");
+    }
+
+    server.await?;
+    runtime.shutdown();
+    Ok(())
+}
+
+fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    std::fs::create_dir_all(&data.data_dir)?;
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files ({per_sec}, {eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = import::import_dir(&store, dir, Source::OneOff, chrono::Utc::now(), &progress);
+    bar.finish_and_clear();
+    for skipped in &report.skipped {
+        eprintln!("skipped {}: {}", skipped.path, skipped.reason);
+    }
+    println!("{report}");
+    catch_up_index(&store, data, report.last_seq)
+}
+
+/// Brings the index up to date when no server holds it; a running server does it itself.
+fn catch_up_index(store: &verity_store::Store, data: &DataArgs, seq: i64) -> anyhow::Result<()> {
+    let (index, opened) = SearchIndex::open(&data.data_dir.join("index"))?;
+    match indexer::Indexer::start(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
+        Ok(indexer) => {
+            if !indexer.handle().wait_for_blocking(seq, Duration::from_secs(600)) {
+                eprintln!("the index is still catching up; the server finishes it at start-up");
+            }
+            indexer.stop();
+        }
+        Err(e) if matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked)) => {
+            println!("a running server holds the index and will index the new cards within seconds");
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+fn reindex(data: &DataArgs) -> anyhow::Result<()> {
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    let (index, _) = SearchIndex::open(&data.data_dir.join("index"))?;
+    let mut writer = match index.writer() {
+        Ok(w) => w,
+        Err(IndexError::Locked) => bail!("the search index is in use: stop `verity serve` first, then run `verity reindex`"),
+        Err(e) => return Err(e.into()),
+    };
+    let seq = indexer::rebuild_all(&store, &index, &mut writer)?;
+    writer.finish()?;
+    println!("reindexed {} cards (change log at {seq})", index.num_docs());
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((auth::random_string(20), true));
+    }
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    let pw = s.trim_end_matches(['\n', '\r']).to_owned();
+    if pw.len() < 8 {
+        bail!("passwords need at least 8 characters");
+    }
+    Ok((pw, false))
+}
+
+fn user(data: &DataArgs, cmd: UserCommand) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&data.data_dir)?;
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    match cmd {
+        UserCommand::Add { name, role, password_stdin } => {
+            if verity_core::Slug::parse(&name).is_err() {
+                bail!("usernames use lowercase letters, digits and dashes");
+            }
+            let (password, generated) = read_password(password_stdin)?;
+            let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let new = users::NewUser { username: &name, display_name: &name, email: None, password_hash: Some(&hash), role };
+            store.write(|c| users::create(c, &new, chrono::Utc::now()))?;
+            println!("created {name} ({role})");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Passwd { name, password_stdin } => {
+            let (password, generated) = read_password(password_stdin)?;
+            let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.write(|c| users::set_password_hash(c, &name, &hash))?;
+            println!("password changed for {name}; their tokens are revoked");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}

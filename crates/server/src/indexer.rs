@@ -1,0 +1,184 @@
+//! The index follows the database's change log on its own thread, which owns the only
+//! `IndexWriter`. Writers wake it; it applies every change after the last one committed,
+//! commits once per pass with the applied `seq` as payload, reloads the reader, and
+//! publishes the seq so `?wait=true` requests can return once their change is searchable.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use verity_core::markdown;
+use verity_index::{CardDoc, SearchIndex, Writer};
+use verity_store::cards::Card;
+use verity_store::{Store, cards, changes};
+
+/// Changes read per query while catching up.
+const BATCH: i64 = 1000;
+/// Without a wake-up, look for changes made by other processes this often.
+const POLL: Duration = Duration::from_secs(2);
+/// After a failure (database down, disk full), wait this long before trying again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// How a request or a command talks to the running indexer.
+#[derive(Clone)]
+pub struct IndexerHandle {
+    wake: SyncSender<()>,
+    applied: watch::Receiver<i64>,
+}
+
+impl IndexerHandle {
+    /// Asks for a pass soon. Never blocks: a pending wake-up already covers this one.
+    pub fn wake(&self) {
+        match self.wake.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) => {}
+            Err(TrySendError::Disconnected(())) => tracing::warn!("the indexer has stopped"),
+        }
+    }
+
+    /// The last change seq that searches can see.
+    pub fn applied(&self) -> i64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until change `seq` is searchable; false if that took longer than `timeout`.
+    pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
+        self.wake();
+        let mut rx = self.applied.clone();
+        matches!(tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await, Ok(Ok(_)))
+    }
+
+    /// Blocks the calling (non-async) thread until `seq` is searchable or `timeout` passes.
+    pub fn wait_for_blocking(&self, seq: i64, timeout: Duration) -> bool {
+        self.wake();
+        let deadline = std::time::Instant::now() + timeout;
+        while self.applied() < seq {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+}
+
+/// The running indexer thread; stopping it commits and waits for merges.
+pub struct Indexer {
+    handle: IndexerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Indexer {
+    /// Starts following the change log. With `rebuild`, first indexes every card.
+    pub fn start(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
+        let mut writer = index.writer()?;
+        let mut applied = index.applied_seq()?;
+        if rebuild {
+            applied = rebuild_all(&store, &index, &mut writer)?;
+        }
+        let (wake, wake_rx) = mpsc::sync_channel(1);
+        let (applied_tx, applied_rx) = watch::channel(applied);
+        let thread = std::thread::Builder::new().name("verity-indexer".into()).spawn(move || {
+            let mut applied = applied;
+            loop {
+                match catch_up(&store, &index, &mut writer, applied) {
+                    Ok(seq) => {
+                        applied = seq;
+                        applied_tx.send_replace(applied);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "indexing failed; retrying");
+                        std::thread::sleep(RETRY);
+                        continue;
+                    }
+                }
+                match wake_rx.recv_timeout(POLL) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            if let Err(e) = writer.finish() {
+                tracing::warn!(error = %e, "index merges did not finish cleanly");
+            }
+        })?;
+        Ok(Indexer { handle: IndexerHandle { wake, applied: applied_rx }, thread: Some(thread) })
+    }
+
+    pub fn handle(&self) -> IndexerHandle {
+        self.handle.clone()
+    }
+
+    /// Stops after the current pass. Every committed change stays committed.
+    pub fn stop(mut self) {
+        let IndexerHandle { wake, .. } = self.handle;
+        drop(wake);
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("the indexer thread panicked");
+        }
+    }
+}
+
+/// Applies every change after `applied`; commits once if there were any.
+fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied: i64) -> anyhow::Result<i64> {
+    let start = applied;
+    loop {
+        let batch = store.read(|c| changes::after(c, applied, BATCH))?;
+        let Some(last) = batch.last() else { break };
+        let last = last.seq;
+        let mut ids: Vec<i64> = batch.iter().map(|c| c.card_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        apply(store, writer, &ids)?;
+        applied = last;
+    }
+    if applied > start {
+        writer.commit(applied)?;
+        index.reload()?;
+        tracing::debug!(from = start, to = applied, "index caught up");
+    }
+    Ok(applied)
+}
+
+fn apply(store: &Store, writer: &mut Writer, ids: &[i64]) -> anyhow::Result<()> {
+    let cards = store.read(|c| cards::many(c, ids))?;
+    for card in &cards {
+        if card.archived_at.is_some() {
+            writer.delete(card.id);
+        } else {
+            writer.upsert(&card_doc(card))?;
+        }
+    }
+    Ok(())
+}
+
+/// Indexes every card from scratch; returns the seq the index now reflects.
+pub fn rebuild_all(store: &Store, index: &SearchIndex, writer: &mut Writer) -> anyhow::Result<i64> {
+    // Read the log position first: changes after it are applied again later, which is harmless.
+    let seq = store.read(changes::last_seq)?;
+    writer.delete_all()?;
+    let ids = store.read(cards::all_ids)?;
+    for chunk in ids.chunks(BATCH as usize) {
+        apply(store, writer, chunk)?;
+    }
+    writer.commit(seq)?;
+    index.reload()?;
+    tracing::info!(cards = ids.len(), "search index rebuilt");
+    Ok(seq)
+}
+
+pub fn card_doc(card: &Card) -> CardDoc {
+    CardDoc {
+        id: card.id,
+        slug: card.slug.clone(),
+        title: card.title.clone(),
+        headings: markdown::headings(&card.body),
+        text: markdown::to_text(&card.body),
+        tags: card.tags.clone(),
+        collection: card.collection.clone(),
+        due: card.due_times(),
+        updated_at: card.updated_at,
+    }
+}

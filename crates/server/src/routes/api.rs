@@ -1,0 +1,328 @@
+//! The JSON API under `/api/v1`.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use verity_core::Status;
+use verity_index::{SearchRequest, SearchResults};
+use verity_store::cards::{self, Card, EditOutcome, ListQuery, Order, Revision};
+use verity_store::collections;
+
+use crate::auth::{self, AuthUser};
+use crate::error::ApiError;
+use crate::service::{self, Content};
+use crate::state::AppState;
+
+pub const MAX_LIMIT: usize = 1000;
+/// How long `?wait=true` waits for the index before answering anyway.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(api_login))
+        .route("/cards", web::get().to(api_list_cards))
+        .route("/cards", web::post().to(api_create_card))
+        .route("/cards/{slug}", web::get().to(api_get_card))
+        .route("/cards/{slug}", web::put().to(api_update_card))
+        .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
+        .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
+        .route("/search", web::get().to(api_search))
+        .route("/collections", web::get().to(api_list_collections))
+        .route("/collections", web::post().to(api_create_collection));
+}
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+async fn api_login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> ApiResult {
+    let LoginBody { username, password } = body.into_inner();
+    let st = state.clone();
+    let user = web::block(move || auth::authenticate(&st, &username, &password)).await??;
+    let user = user.ok_or(ApiError::Unauthorized("wrong username or password"))?;
+    let token = state.tokens.issue(&user)?;
+    Ok(HttpResponse::Ok().json(json!({"token": token, "expires_in": auth::TOKEN_TTL_SECS, "username": user.username, "role": user.role})))
+}
+
+/// The JSON shape of a card; `body` only where one card is asked for.
+pub fn card_json(card: &Card, now: DateTime<Utc>, with_body: bool) -> Value {
+    let mut v = json!({
+        "slug": card.slug,
+        "title": card.title,
+        "collection": card.collection,
+        "tags": card.tags,
+        "status": card.status(now),
+        "rev": card.head_rev,
+        "owner": card.owner,
+        "verifier": card.verifier,
+        "verify_every": card.interval.canonical(),
+        "verified_at": card.verified_at,
+        "verified_by": card.verified_by,
+        "next_verification_at": card.due_times().map(|d| d.due_at),
+        "created_at": card.created_at,
+        "updated_at": card.updated_at,
+        "updated_by": card.updated_by,
+        "source_path": card.source_path,
+    });
+    if with_body && let Value::Object(map) = &mut v {
+        map.insert("body".into(), Value::String(card.body.clone()));
+    }
+    v
+}
+
+fn revision_json(r: &Revision, with_body: bool) -> Value {
+    let mut v = json!({
+        "rev": r.rev,
+        "title": r.title,
+        "tags": r.tags,
+        "author": r.author,
+        "message": r.message,
+        "created_at": r.created_at,
+        "size": r.body.len(),
+    });
+    if with_body && let Value::Object(map) = &mut v {
+        map.insert("body".into(), Value::String(r.body.clone()));
+    }
+    v
+}
+
+#[derive(Deserialize, Default)]
+pub struct WaitParam {
+    #[serde(default)]
+    wait: bool,
+}
+
+/// With `?wait=true`, returns only once change `seq` is searchable.
+async fn maybe_wait(state: &AppState, wait: &WaitParam, seq: i64) {
+    if wait.wait && !state.indexer.wait_for(seq, WAIT_TIMEOUT).await {
+        tracing::warn!(seq, "the index did not catch up within the wait timeout");
+    }
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    collection: Option<String>,
+    status: Option<String>,
+}
+
+fn parse_status(s: Option<&str>) -> Result<Option<Status>, ApiError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|e: verity_core::verification::UnknownStatus| ApiError::BadRequest(e.to_string())),
+    }
+}
+
+async fn api_list_cards(state: web::Data<AppState>, _user: AuthUser, params: web::Query<ListParams>) -> ApiResult {
+    let query = ListQuery {
+        collection: params.collection.clone().filter(|c| !c.is_empty()),
+        status: parse_status(params.status.as_deref())?,
+        order: Order::Recent,
+        limit: params.limit.unwrap_or(50).min(MAX_LIMIT) as i64,
+        offset: params.offset.unwrap_or(0).min(i64::MAX as usize) as i64,
+    };
+    let now = state.clock.now();
+    let st = state.clone();
+    let (total, cards) = web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
+    let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
+    Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
+}
+
+async fn load_card(state: &web::Data<AppState>, slug: String) -> Result<Card, ApiError> {
+    let st = state.clone();
+    let card = web::block(move || st.store.read(|c| cards::by_slug(c, &slug))).await??;
+    if card.archived_at.is_some() {
+        return Err(ApiError::NotFound(format!("card `{}` not found", card.slug)));
+    }
+    Ok(card)
+}
+
+async fn api_get_card(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
+    let card = load_card(&state, slug.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(card_json(&card, state.clock.now(), true)))
+}
+
+#[derive(Deserialize)]
+struct NewCardBody {
+    title: String,
+    body: String,
+    collection: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+async fn api_create_card(state: web::Data<AppState>, AuthUser(user): AuthUser, wait: web::Query<WaitParam>, body: web::Json<NewCardBody>) -> ApiResult {
+    let NewCardBody { title, body, collection, tags, message } = body.into_inner();
+    let content = Content::validate(&title, body, &tags)?;
+    let st = state.clone();
+    let saved = web::block(move || service::create_card(&st, &user, &collection, content, message.as_deref().unwrap_or("created"))).await??;
+    maybe_wait(&state, &wait, saved.seq).await;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/cards/{}", saved.card.slug)))
+        .json(card_json(&saved.card, state.clock.now(), true)))
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    title: String,
+    body: String,
+    tags: Option<Vec<String>>,
+    base_rev: i32,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+async fn api_update_card(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>, wait: web::Query<WaitParam>, body: web::Json<EditBody>) -> ApiResult {
+    let slug = slug.into_inner();
+    let EditBody { title, body, tags, base_rev, message } = body.into_inner();
+    let tags = match tags {
+        Some(tags) => tags,
+        // Tags left out stay as they are.
+        None => load_card(&state, slug.clone()).await?.tags,
+    };
+    let content = Content::validate(&title, body, &tags)?;
+    let st = state.clone();
+    let outcome = web::block(move || service::update_card(&st, &user, &slug, content, base_rev, message.as_deref().unwrap_or("edited"))).await??;
+    let now = state.clock.now();
+    let (card, changed) = match outcome {
+        EditOutcome::Saved(saved) => {
+            maybe_wait(&state, &wait, saved.seq).await;
+            (saved.card, true)
+        }
+        EditOutcome::Unchanged(card) => (card, false),
+    };
+    let mut v = card_json(&card, now, true);
+    if let Value::Object(map) = &mut v {
+        map.insert("changed".into(), Value::Bool(changed));
+        map.insert("merged".into(), Value::Bool(false));
+    }
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
+    let card = load_card(&state, slug.into_inner()).await?;
+    let st = state.clone();
+    let revisions = web::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
+    let revisions: Vec<Value> = revisions.iter().map(|r| revision_json(r, false)).collect();
+    Ok(HttpResponse::Ok().json(json!({"revisions": revisions})))
+}
+
+async fn api_get_revision(state: web::Data<AppState>, _user: AuthUser, path: web::Path<(String, i32)>) -> ApiResult {
+    let (slug, rev) = path.into_inner();
+    let card = load_card(&state, slug).await?;
+    let st = state.clone();
+    let revision = web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
+    Ok(HttpResponse::Ok().json(revision_json(&revision, true)))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+    pub collection: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<String>,
+}
+
+impl SearchParams {
+    pub fn request(&self, default_limit: usize) -> Result<SearchRequest, ApiError> {
+        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(SearchRequest {
+            q: self.q.clone(),
+            collection: nonempty(&self.collection),
+            tag: nonempty(&self.tag).map(|t| t.to_lowercase()),
+            status: parse_status(self.status.as_deref())?,
+            limit: self.limit.unwrap_or(default_limit).clamp(1, MAX_LIMIT),
+            offset: self.offset.unwrap_or(0).min(100_000),
+        })
+    }
+}
+
+/// Runs a search off the async threads and times it.
+pub async fn run_search(state: &web::Data<AppState>, req: SearchRequest) -> Result<(SearchResults, f64), ApiError> {
+    let st = state.clone();
+    let now = state.clock.now();
+    web::block(move || {
+        let started = Instant::now();
+        let results = st.index.search(&req, now)?;
+        Ok((results, started.elapsed().as_secs_f64() * 1000.0))
+    })
+    .await?
+}
+
+#[derive(Serialize)]
+struct HitJson<'a> {
+    slug: &'a str,
+    title: &'a str,
+    snippet: &'a str,
+    collection: &'a str,
+    tags: &'a [String],
+    status: Status,
+    score: f32,
+}
+
+async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Query<SearchParams>) -> ApiResult {
+    let req = params.request(20)?;
+    let (results, took_ms) = run_search(&state, req).await?;
+    let hits: Vec<HitJson> = results
+        .hits
+        .iter()
+        .map(|h| HitJson {
+            slug: &h.slug,
+            title: &h.title,
+            snippet: &h.snippet_html,
+            collection: &h.collection,
+            tags: &h.tags,
+            status: h.status,
+            score: h.score,
+        })
+        .collect();
+    let counts = |pairs: &[(String, u64)]| pairs.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<Map<String, Value>>();
+    let status: Map<String, Value> = results.facets.status.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "total": results.total,
+        "took_ms": (took_ms * 1000.0).round() / 1000.0,
+        "hits": hits,
+        "facets": {
+            "collection": counts(&results.facets.collection),
+            "tag": counts(&results.facets.tag),
+            "status": status,
+        },
+    })))
+}
+
+async fn api_list_collections(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
+    let st = state.clone();
+    let list = web::block(move || st.store.read(collections::list_with_counts)).await??;
+    let list: Vec<Value> = list
+        .iter()
+        .map(|(c, n)| json!({"slug": c.slug, "name": c.name, "description": c.description, "cards": n, "default_verify_every": c.default_interval.canonical()}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"collections": list})))
+}
+
+#[derive(Deserialize)]
+struct NewCollectionBody {
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn api_create_collection(state: web::Data<AppState>, AuthUser(user): AuthUser, body: web::Json<NewCollectionBody>) -> ApiResult {
+    let NewCollectionBody { slug, name, description } = body.into_inner();
+    let st = state.clone();
+    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description)).await??;
+    Ok(HttpResponse::Created().json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
+}
