@@ -1,1 +1,8 @@
+//! Workspace integration tests: the real app over real HTTP (see `support`).
 
+mod api;
+mod content;
+mod pages;
+mod postgres;
+mod search;
+mod support;

@@ -23,7 +23,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Verified, Status::DueSoon, Status::Stale, Status::Unverified];
+    pub const ALL: [Status; 4] = [
+        Status::Verified,
+        Status::DueSoon,
+        Status::Stale,
+        Status::Unverified,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,7 +89,9 @@ const MAX_INTERVAL_DAYS: u32 = 3650;
 const DUE_SOON_MAX: Duration = Duration::days(7);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an interval: write a number of days, weeks, months or years such as 7d, 2w, 3m, 1y (at most 10 years)")]
+#[error(
+    "`{0}` is not an interval: write a number of days, weeks, months or years such as 7d, 2w, 3m, 1y (at most 10 years)"
+)]
 pub struct InvalidInterval(pub String);
 
 impl Interval {
@@ -107,11 +114,11 @@ impl Interval {
     /// The shortest canonical spelling: `1y`, `3m`, `2w` or `10d`.
     pub fn canonical(self) -> String {
         let d = self.days;
-        if d % 365 == 0 {
+        if d.is_multiple_of(365) {
             format!("{}y", d / 365)
-        } else if d % 30 == 0 {
+        } else if d.is_multiple_of(30) {
             format!("{}m", d / 30)
-        } else if d % 7 == 0 {
+        } else if d.is_multiple_of(7) {
             format!("{}w", d / 7)
         } else {
             format!("{d}d")
@@ -125,7 +132,9 @@ impl FromStr for Interval {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || InvalidInterval(s.to_owned());
         let text = s.trim().to_ascii_lowercase();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let n: u32 = number.parse().map_err(|_| invalid())?;
         let per_unit = match unit.trim() {
@@ -135,7 +144,9 @@ impl FromStr for Interval {
             "y" | "year" | "years" => 365,
             _ => return Err(invalid()),
         };
-        n.checked_mul(per_unit).and_then(|days| Interval::days(days).ok()).ok_or_else(invalid)
+        n.checked_mul(per_unit)
+            .and_then(|days| Interval::days(days).ok())
+            .ok_or_else(invalid)
     }
 }
 
@@ -182,7 +193,10 @@ impl VerificationState {
         let interval = self.interval.duration();
         let due_at = verified_at + interval;
         let window = (interval / 10).min(DUE_SOON_MAX);
-        Some(DueTimes { due_soon_at: due_at - window, due_at })
+        Some(DueTimes {
+            due_soon_at: due_at - window,
+            due_at,
+        })
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> Status {
@@ -212,11 +226,22 @@ mod tests {
 
     #[test]
     fn intervals_parse_every_documented_spelling() {
-        for (text, days) in [("7d", 7), ("2w", 14), ("3m", 90), ("1y", 365), ("45", 45), (" 6 Months ", 180), ("1 week", 7)] {
+        for (text, days) in [
+            ("7d", 7),
+            ("2w", 14),
+            ("3m", 90),
+            ("1y", 365),
+            ("45", 45),
+            (" 6 Months ", 180),
+            ("1 week", 7),
+        ] {
             assert_eq!(text.parse::<Interval>().unwrap().as_days(), days, "{text}");
         }
         for bad in ["", "d", "0d", "-3d", "3x", "11y", "99999999999d", "1.5m"] {
-            assert!(bad.parse::<Interval>().is_err(), "{bad:?} should be rejected");
+            assert!(
+                bad.parse::<Interval>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 
@@ -232,24 +257,39 @@ mod tests {
 
     #[test]
     fn never_verified_is_unverified() {
-        let s = VerificationState { verified_at: None, interval: DEFAULT_INTERVAL, trusted: false };
+        let s = VerificationState {
+            verified_at: None,
+            interval: DEFAULT_INTERVAL,
+            trusted: false,
+        };
         assert_eq!(s.status(at(2026, 1, 1)), Status::Unverified);
         assert_eq!(s.due_times(), None);
     }
 
     #[test]
     fn an_untrusted_edit_makes_a_fresh_verification_unverified() {
-        let s = VerificationState { verified_at: Some(at(2026, 1, 1)), interval: DEFAULT_INTERVAL, trusted: false };
+        let s = VerificationState {
+            verified_at: Some(at(2026, 1, 1)),
+            interval: DEFAULT_INTERVAL,
+            trusted: false,
+        };
         assert_eq!(s.status(at(2026, 1, 2)), Status::Unverified);
     }
 
     #[test]
     fn status_moves_from_verified_to_due_soon_to_stale() {
         // 90 days: the window is a week (a tenth would be 9 days).
-        let s = VerificationState { verified_at: Some(at(2026, 1, 1)), interval: DEFAULT_INTERVAL, trusted: true };
+        let s = VerificationState {
+            verified_at: Some(at(2026, 1, 1)),
+            interval: DEFAULT_INTERVAL,
+            trusted: true,
+        };
         let due = at(2026, 1, 1) + Duration::days(90);
         assert_eq!(s.status(at(2026, 1, 1)), Status::Verified);
-        assert_eq!(s.status(due - Duration::days(7) - Duration::seconds(1)), Status::Verified);
+        assert_eq!(
+            s.status(due - Duration::days(7) - Duration::seconds(1)),
+            Status::Verified
+        );
         assert_eq!(s.status(due - Duration::days(7)), Status::DueSoon);
         assert_eq!(s.status(due - Duration::seconds(1)), Status::DueSoon);
         assert_eq!(s.status(due), Status::Stale);
@@ -258,7 +298,11 @@ mod tests {
 
     #[test]
     fn short_intervals_get_a_tenth_as_due_soon_window() {
-        let s = VerificationState { verified_at: Some(at(2026, 1, 1)), interval: Interval::days(10).unwrap(), trusted: true };
+        let s = VerificationState {
+            verified_at: Some(at(2026, 1, 1)),
+            interval: Interval::days(10).unwrap(),
+            trusted: true,
+        };
         let due = s.due_times().unwrap();
         assert_eq!(due.due_at - due.due_soon_at, Duration::days(1));
     }

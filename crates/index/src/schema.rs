@@ -1,8 +1,13 @@
 //! Field names and analyzers, in one place.
 
 use tantivy::Index;
-use tantivy::schema::{FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::schema::{
+    FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
 
 /// English words: split on non-alphanumerics, lowercase, fold accents, stem.
 pub const ENGLISH: &str = "verity_en";
@@ -32,9 +37,15 @@ pub const UPDATED_AT: &str = "updated_at";
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let english = |stored: bool| {
-        let indexing = TextFieldIndexing::default().set_tokenizer(ENGLISH).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ENGLISH)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
-        if stored { options.set_stored() } else { options }
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
     };
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery,
+};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
@@ -69,23 +71,41 @@ impl SearchIndex {
             Count,
             facet_collector("collection"),
             facet_collector("tag"),
-            StatusCounts { now: now.timestamp() },
+            StatusCounts {
+                now: now.timestamp(),
+            },
         );
-        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) = match &words {
-            // Browsing without words: newest first.
-            None => {
-                let top = TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
-                let (top, facets) = searcher.search(&query, &(top, facets))?;
-                (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
-            }
-            Some(_) => searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(req.offset).order_by_score(), facets))?,
-        };
+        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) =
+            match &words {
+                // Browsing without words: newest first.
+                None => {
+                    let top = TopDocs::with_limit(limit)
+                        .and_offset(req.offset)
+                        .order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+                    let (top, facets) = searcher.search(&query, &(top, facets))?;
+                    (
+                        top.into_iter().map(|(_, addr)| (1.0, addr)).collect(),
+                        facets,
+                    )
+                }
+                Some(_) => searcher.search(
+                    &query,
+                    &(
+                        TopDocs::with_limit(limit)
+                            .and_offset(req.offset)
+                            .order_by_score(),
+                        facets,
+                    ),
+                )?,
+            };
 
         let snippets = match &words {
-            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(|mut g| {
-                g.set_max_num_chars(SNIPPET_CHARS);
-                g
-            })?),
+            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(
+                |mut g| {
+                    g.set_max_num_chars(SNIPPET_CHARS);
+                    g
+                },
+            )?),
             None => None,
         };
         let hits = addresses
@@ -93,7 +113,12 @@ impl SearchIndex {
             .map(|(score, addr)| self.hit(&searcher, addr, score, snippets.as_ref(), now))
             .collect::<Result<Vec<_>>>()?;
 
-        let status = Status::ALL.iter().copied().zip(statuses).filter(|(_, n)| *n > 0).collect();
+        let status = Status::ALL
+            .iter()
+            .copied()
+            .zip(statuses)
+            .filter(|(_, n)| *n > 0)
+            .collect();
         Ok(SearchResults {
             total,
             hits,
@@ -113,7 +138,8 @@ impl SearchIndex {
             return None;
         }
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
         parser.set_field_boost(f.title, TITLE_BOOST);
         parser.set_field_boost(f.headings, HEADINGS_BOOST);
         parser.set_field_boost(f.tags_text, TAGS_BOOST);
@@ -124,10 +150,21 @@ impl SearchIndex {
         Some(query)
     }
 
-    fn with_filters(&self, words: Option<Box<dyn Query>>, req: &SearchRequest, now: DateTime<Utc>) -> Box<dyn Query> {
+    fn with_filters(
+        &self,
+        words: Option<Box<dyn Query>>,
+        req: &SearchRequest,
+        now: DateTime<Utc>,
+    ) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
-        let filter = |q: Box<dyn Query>| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
+        let filter = |q: Box<dyn Query>| {
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
+            )
+        };
         if let Some(c) = &req.collection {
             clauses.push(filter(facet_term(f.collection, c)));
         }
@@ -138,15 +175,30 @@ impl SearchIndex {
             clauses.push(filter(status_filter(f, s, now)));
         }
         if clauses.len() == 1 {
-            return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
+            return clauses
+                .pop()
+                .map(|(_, q)| q)
+                .unwrap_or_else(|| Box::new(AllQuery));
         }
         Box::new(BooleanQuery::new(clauses))
     }
 
-    fn hit(&self, searcher: &Searcher, addr: DocAddress, score: Score, snippets: Option<&SnippetGenerator>, now: DateTime<Utc>) -> Result<Hit> {
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        addr: DocAddress,
+        score: Score,
+        snippets: Option<&SnippetGenerator>,
+        now: DateTime<Utc>,
+    ) -> Result<Hit> {
         let f = &self.fields;
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let int = |field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0);
         let snippet_html = match snippets.map(|g| g.snippet_from_doc(&doc)) {
             Some(s) if !s.is_empty() => s.to_html(),
@@ -159,10 +211,15 @@ impl SearchIndex {
             title: text(f.title),
             snippet_html,
             collection: text(f.collection_slug),
-            tags: doc.get_all(f.tags_text).filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            tags: doc
+                .get_all(f.tags_text)
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             status: status_of(
                 now.timestamp(),
-                doc.get_first(f.trusted).and_then(|v| v.as_u64()).unwrap_or(0),
+                doc.get_first(f.trusted)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
                 int(f.due_soon_at),
                 int(f.due_at),
             ),
@@ -178,13 +235,25 @@ fn facet_collector(field: &str) -> FacetCollector {
 }
 
 fn facet_term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_facet(field, &Facet::from_path([value])), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_facet(field, &Facet::from_path([value])),
+        IndexRecordOption::Basic,
+    ))
 }
 
 fn facet_counts(counts: &tantivy::collector::FacetCounts, k: usize) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = counts
         .get(Facet::root())
-        .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
+        .map(|(facet, n)| {
+            (
+                facet
+                    .to_path()
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                n,
+            )
+        })
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out.truncate(k);
@@ -210,5 +279,8 @@ fn leading_text(text: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

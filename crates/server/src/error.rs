@@ -19,7 +19,11 @@ pub enum ApiError {
     NotFound(String),
     /// An edit based on an old revision; carries the head so the client can merge.
     #[error("{message}")]
-    Conflict { message: String, rev: i32, body: String },
+    Conflict {
+        message: String,
+        rev: i32,
+        body: String,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -73,7 +77,9 @@ impl ResponseError for ApiError {
         }
         let error = json!({"code": self.code(), "message": self.to_string()});
         let body = match self {
-            ApiError::Conflict { rev, body, .. } => json!({"error": error, "current": {"rev": rev, "body": body}}),
+            ApiError::Conflict { rev, body, .. } => {
+                json!({"error": error, "current": {"rev": rev, "body": body}})
+            }
             _ => json!({"error": error}),
         };
         HttpResponse::build(self.status_code()).json(body)
@@ -87,7 +93,9 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyExists(what) => ApiError::Invalid(format!("{what} already exists")),
             // The handler that can, re-reads the head and answers with it; this is the fallback.
             StoreError::Conflict { base, head } => ApiError::Conflict {
-                message: format!("the card changed since revision {base}; it is now at revision {head}"),
+                message: format!(
+                    "the card changed since revision {base}; it is now at revision {head}"
+                ),
                 rev: head,
                 body: String::new(),
             },
@@ -118,39 +126,58 @@ pub mod extractors {
     use super::ApiError;
     use verity_core::MAX_CARD_BYTES;
 
-    /// JSON bodies: cards may be up to 2 MiB of Markdown, plus room for the envelope.
-    pub const JSON_LIMIT: usize = MAX_CARD_BYTES + 64 * 1024;
+    /// Request bodies are read up to four times the card limit, so a card that is merely
+    /// too long is refused by validation with a clean 413 after its body was read; only
+    /// bigger bodies are cut off before reading (and the connection closed).
+    pub const JSON_LIMIT: usize = 4 * MAX_CARD_BYTES;
 
     pub fn json_config() -> web::JsonConfig {
-        web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
-            let api = match &err {
-                JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                    ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
-                }
-                JsonPayloadError::ContentType => ApiError::UnsupportedMediaType("send JSON with Content-Type: application/json".into()),
-                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Invalid(format!("invalid request: {e}")),
-                JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
-                other => ApiError::BadRequest(other.to_string()),
-            };
-            api.into()
-        })
+        web::JsonConfig::default()
+            .limit(JSON_LIMIT)
+            .error_handler(|err, _req: &HttpRequest| {
+                let api = match &err {
+                    JsonPayloadError::Overflow { limit }
+                    | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                        ApiError::PayloadTooLarge(format!(
+                            "the request body is larger than {limit} bytes"
+                        ))
+                    }
+                    JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+                        "send JSON with Content-Type: application/json".into(),
+                    ),
+                    JsonPayloadError::Deserialize(e) if e.is_data() => {
+                        ApiError::Invalid(format!("invalid request: {e}"))
+                    }
+                    JsonPayloadError::Deserialize(e) => {
+                        ApiError::BadRequest(format!("malformed JSON: {e}"))
+                    }
+                    other => ApiError::BadRequest(other.to_string()),
+                };
+                api.into()
+            })
     }
 
     pub fn form_config() -> web::FormConfig {
-        web::FormConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
-            let api = match &err {
-                UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge(err.to_string()),
-                _ => ApiError::BadRequest(format!("invalid form: {err}")),
-            };
-            api.into()
-        })
+        web::FormConfig::default()
+            .limit(JSON_LIMIT)
+            .error_handler(|err, _req: &HttpRequest| {
+                let api = match &err {
+                    UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge(err.to_string()),
+                    _ => ApiError::BadRequest(format!("invalid form: {err}")),
+                };
+                api.into()
+            })
     }
 
     pub fn query_config() -> web::QueryConfig {
-        web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| ApiError::BadRequest(format!("invalid query string: {err}")).into())
+        web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
+            ApiError::BadRequest(format!("invalid query string: {err}")).into()
+        })
     }
 
     pub fn path_config() -> web::PathConfig {
-        web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| ApiError::NotFound(format!("no such resource: {err}")).into())
+        web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+            ApiError::NotFound(format!("no such resource: {err}")).into()
+        })
     }
 }

@@ -24,7 +24,14 @@ pub struct ImportReport {
 
 impl std::fmt::Display for ImportReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} created, {} updated, {} unchanged, {} skipped", self.created, self.updated, self.unchanged, self.skipped.len())
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged, {} skipped",
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.skipped.len()
+        )
     }
 }
 
@@ -39,9 +46,18 @@ pub enum Source {
 
 /// Imports every Markdown file under `dir`. Each file is its own transaction, so one bad
 /// file never costs the others. `progress` is called once per file.
-pub fn import_dir(store: &Store, dir: &Path, source: Source, now: DateTime<Utc>, progress: &dyn Fn(usize, usize)) -> ImportReport {
+pub fn import_dir(
+    store: &Store,
+    dir: &Path,
+    source: Source,
+    now: DateTime<Utc>,
+    progress: &dyn Fn(usize, usize),
+) -> ImportReport {
     let scan = verity_content::scan(dir);
-    let mut report = ImportReport { skipped: scan.errors, ..ImportReport::default() };
+    let mut report = ImportReport {
+        skipped: scan.errors,
+        ..ImportReport::default()
+    };
     for e in &report.skipped {
         tracing::warn!(path = %e.path, reason = %e.reason, "file skipped");
     }
@@ -59,7 +75,10 @@ pub fn import_dir(store: &Store, dir: &Path, source: Source, now: DateTime<Utc>,
             }
             Err(e) => {
                 tracing::warn!(path = %path, reason = %e, "file skipped");
-                report.skipped.push(FileError { path, reason: e.to_string() });
+                report.skipped.push(FileError {
+                    path,
+                    reason: e.to_string(),
+                });
             }
         }
         progress(i + 1, total);
@@ -73,7 +92,12 @@ enum Outcome {
     Unchanged,
 }
 
-fn import_file(store: &Store, file: CardFile, source: Source, now: DateTime<Utc>) -> verity_store::Result<(Outcome, i64)> {
+fn import_file(
+    store: &Store,
+    file: CardFile,
+    source: Source,
+    now: DateTime<Utc>,
+) -> verity_store::Result<(Outcome, i64)> {
     let d = file.draft;
     let meta = CardMeta {
         owner: d.owner,
@@ -106,7 +130,10 @@ fn import_file(store: &Store, file: CardFile, source: Source, now: DateTime<Utc>
                 EditOutcome::Unchanged(_) => (Outcome::Unchanged, 0),
             });
         }
-        let name = file.collection_dir.as_deref().map_or_else(|| collection_name(file.collection.as_str()), collection_name);
+        let name = file.collection_dir.as_deref().map_or_else(
+            || collection_name(file.collection.as_str()),
+            collection_name,
+        );
         let collection = collections::get_or_create(c, &file.collection, &name, now)?;
         let new = NewCard {
             slug: file.slug,

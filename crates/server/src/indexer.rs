@@ -4,6 +4,7 @@
 //! publishes the seq so `?wait=true` requests can return once their change is searchable.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,7 +47,10 @@ impl IndexerHandle {
     pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
         self.wake();
         let mut rx = self.applied.clone();
-        matches!(tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Blocks the calling (non-async) thread until `seq` is searchable or `timeout` passes.
@@ -66,6 +70,9 @@ impl IndexerHandle {
 /// The running indexer thread; stopping it commits and waits for merges.
 pub struct Indexer {
     handle: IndexerHandle,
+    /// Handles live on in request state after shutdown, so stopping is an explicit flag
+    /// rather than waiting for every sender to go.
+    stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -79,30 +86,41 @@ impl Indexer {
         }
         let (wake, wake_rx) = mpsc::sync_channel(1);
         let (applied_tx, applied_rx) = watch::channel(applied);
-        let thread = std::thread::Builder::new().name("verity-indexer".into()).spawn(move || {
-            let mut applied = applied;
-            loop {
-                match catch_up(&store, &index, &mut writer, applied) {
-                    Ok(seq) => {
-                        applied = seq;
-                        applied_tx.send_replace(applied);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("verity-indexer".into())
+            .spawn(move || {
+                let mut applied = applied;
+                while !stopping.load(Ordering::Acquire) {
+                    match catch_up(&store, &index, &mut writer, applied) {
+                        Ok(seq) => {
+                            applied = seq;
+                            applied_tx.send_replace(applied);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "indexing failed; retrying");
+                            std::thread::sleep(RETRY);
+                            continue;
+                        }
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "indexing failed; retrying");
-                        std::thread::sleep(RETRY);
-                        continue;
+                    match wake_rx.recv_timeout(POLL) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
-                match wake_rx.recv_timeout(POLL) {
-                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
+                if let Err(e) = writer.finish() {
+                    tracing::warn!(error = %e, "index merges did not finish cleanly");
                 }
-            }
-            if let Err(e) = writer.finish() {
-                tracing::warn!(error = %e, "index merges did not finish cleanly");
-            }
-        })?;
-        Ok(Indexer { handle: IndexerHandle { wake, applied: applied_rx }, thread: Some(thread) })
+            })?;
+        Ok(Indexer {
+            handle: IndexerHandle {
+                wake,
+                applied: applied_rx,
+            },
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn handle(&self) -> IndexerHandle {
@@ -111,8 +129,8 @@ impl Indexer {
 
     /// Stops after the current pass. Every committed change stays committed.
     pub fn stop(mut self) {
-        let IndexerHandle { wake, .. } = self.handle;
-        drop(wake);
+        self.stop.store(true, Ordering::Release);
+        self.handle.wake();
         if let Some(t) = self.thread.take()
             && t.join().is_err()
         {
@@ -122,7 +140,12 @@ impl Indexer {
 }
 
 /// Applies every change after `applied`; commits once if there were any.
-fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied: i64) -> anyhow::Result<i64> {
+fn catch_up(
+    store: &Store,
+    index: &SearchIndex,
+    writer: &mut Writer,
+    mut applied: i64,
+) -> anyhow::Result<i64> {
     let start = applied;
     loop {
         let batch = store.read(|c| changes::after(c, applied, BATCH))?;
@@ -175,7 +198,9 @@ pub fn card_doc(card: &Card) -> CardDoc {
         slug: card.slug.clone(),
         title: card.title.clone(),
         headings: markdown::headings(&card.body),
-        text: markdown::to_text(&card.body),
+        // The title is indexed (and shown) on its own; a heading repeating it would only
+        // open every snippet with the title again.
+        text: markdown::to_text(markdown::without_title_heading(&card.body, &card.title)),
         tags: card.tags.clone(),
         collection: card.collection.clone(),
         due: card.due_times(),

@@ -2,7 +2,9 @@
 //! database transaction (which appends to the change log), then wakes the indexer.
 //! Everything here is synchronous; handlers run it inside `web::block`.
 
-use verity_core::{MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
+use verity_core::{
+    MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags,
+};
 use verity_store::cards::{self, Card, CardEdit, CardMeta, EditOutcome, NewCard, Saved};
 use verity_store::users::User;
 use verity_store::{StoreError, collections};
@@ -24,24 +26,39 @@ impl Content {
             return Err(ApiError::Invalid("a card needs a title".into()));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(ApiError::Invalid(format!("the title is longer than {MAX_TITLE_CHARS} characters")));
+            return Err(ApiError::Invalid(format!(
+                "the title is longer than {MAX_TITLE_CHARS} characters"
+            )));
         }
         if body.len() > MAX_CARD_BYTES {
-            return Err(ApiError::PayloadTooLarge(format!("the body is {} bytes; cards are limited to {MAX_CARD_BYTES}", body.len())));
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the body is {} bytes; cards are limited to {MAX_CARD_BYTES}",
+                body.len()
+            )));
         }
         let tags = normalize_tags(tags);
         if tags.len() > MAX_TAGS {
             return Err(ApiError::Invalid(format!("at most {MAX_TAGS} tags")));
         }
         if let Some(long) = tags.iter().find(|t| t.chars().count() > MAX_TAG_CHARS) {
-            return Err(ApiError::Invalid(format!("the tag `{long}` is longer than {MAX_TAG_CHARS} characters")));
+            return Err(ApiError::Invalid(format!(
+                "the tag `{long}` is longer than {MAX_TAG_CHARS} characters"
+            )));
         }
-        Ok(Content { title: title.to_owned(), body, tags })
+        Ok(Content {
+            title: title.to_owned(),
+            body,
+            tags,
+        })
     }
 }
 
 fn require_writer(user: &User) -> Result<(), ApiError> {
-    if user.role.can_write() { Ok(()) } else { Err(ApiError::Forbidden("viewers cannot change cards")) }
+    if user.role.can_write() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("viewers cannot change cards"))
+    }
 }
 
 /// May `user` vouch for `card`? (Group verifiers come with the verification issue.)
@@ -49,7 +66,13 @@ pub fn may_verify(user: &User, card: &Card) -> bool {
     user.role == Role::Admin || card.verifier.as_deref() == Some(user.username.as_str())
 }
 
-pub fn create_card(state: &AppState, user: &User, collection: &str, content: Content, message: &str) -> Result<Saved, ApiError> {
+pub fn create_card(
+    state: &AppState,
+    user: &User,
+    collection: &str,
+    content: Content,
+    message: &str,
+) -> Result<Saved, ApiError> {
     require_writer(user)?;
     let now = state.clock.now();
     let saved = state.store.write(|c| {
@@ -63,7 +86,10 @@ pub fn create_card(state: &AppState, user: &User, collection: &str, content: Con
             tags: content.tags,
             meta: CardMeta {
                 owner: Some(user.username.clone()),
-                verifier: collection.default_verifier.clone().or_else(|| Some(user.username.clone())),
+                verifier: collection
+                    .default_verifier
+                    .clone()
+                    .or_else(|| Some(user.username.clone())),
                 ..CardMeta::default()
             },
             author: user.username.clone(),
@@ -82,7 +108,14 @@ pub fn create_card(state: &AppState, user: &User, collection: &str, content: Con
 
 /// Saves an edit made from `base_rev`. A stale base is a conflict that carries the
 /// current head, so the client can show both versions.
-pub fn update_card(state: &AppState, user: &User, slug: &str, content: Content, base_rev: i32, message: &str) -> Result<EditOutcome, ApiError> {
+pub fn update_card(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    content: Content,
+    base_rev: i32,
+    message: &str,
+) -> Result<EditOutcome, ApiError> {
     require_writer(user)?;
     let now = state.clock.now();
     let outcome = state.store.write(|c| {
@@ -111,7 +144,9 @@ pub fn update_card(state: &AppState, user: &User, slug: &str, content: Content, 
         Err(StoreError::Conflict { base, head }) => {
             let current = state.store.read(|c| cards::by_slug(c, slug))?;
             Err(ApiError::Conflict {
-                message: format!("the card changed since revision {base}; it is now at revision {head}"),
+                message: format!(
+                    "the card changed since revision {base}; it is now at revision {head}"
+                ),
                 rev: current.head_rev,
                 body: current.body,
             })
@@ -120,15 +155,25 @@ pub fn update_card(state: &AppState, user: &User, slug: &str, content: Content, 
     }
 }
 
-pub fn create_collection(state: &AppState, user: &User, slug: &str, name: &str, description: &str) -> Result<collections::Collection, ApiError> {
+pub fn create_collection(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    name: &str,
+    description: &str,
+) -> Result<collections::Collection, ApiError> {
     if user.role != Role::Admin {
         return Err(ApiError::Forbidden("only admins create collections"));
     }
     let slug = Slug::parse(slug).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::Invalid("a collection needs a name of at most 300 characters".into()));
+        return Err(ApiError::Invalid(
+            "a collection needs a name of at most 300 characters".into(),
+        ));
     }
     let now = state.clock.now();
-    Ok(state.store.write(|c| collections::create(c, &slug, name, description.trim(), now))?)
+    Ok(state
+        .store
+        .write(|c| collections::create(c, &slug, name, description.trim(), now))?)
 }

@@ -100,4 +100,12 @@ diesel::joinable!(card_revisions -> cards (card_id));
 diesel::joinable!(verifications -> cards (card_id));
 diesel::joinable!(changes -> cards (card_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, collections, cards, card_tags, card_revisions, verifications, changes);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    collections,
+    cards,
+    card_tags,
+    card_revisions,
+    verifications,
+    changes
+);

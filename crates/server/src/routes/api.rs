@@ -27,7 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cards/{slug}", web::get().to(api_get_card))
         .route("/cards/{slug}", web::put().to(api_update_card))
         .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
-        .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
+        .route(
+            "/cards/{slug}/revisions/{rev}",
+            web::get().to(api_get_revision),
+        )
         .route("/search", web::get().to(api_search))
         .route("/collections", web::get().to(api_list_collections))
         .route("/collections", web::post().to(api_create_collection));
@@ -116,11 +119,20 @@ struct ListParams {
 fn parse_status(s: Option<&str>) -> Result<Option<Status>, ApiError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e: verity_core::verification::UnknownStatus| ApiError::BadRequest(e.to_string())),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e: verity_core::verification::UnknownStatus| {
+                ApiError::BadRequest(e.to_string())
+            }),
     }
 }
 
-async fn api_list_cards(state: web::Data<AppState>, _user: AuthUser, params: web::Query<ListParams>) -> ApiResult {
+async fn api_list_cards(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    params: web::Query<ListParams>,
+) -> ApiResult {
     let query = ListQuery {
         collection: params.collection.clone().filter(|c| !c.is_empty()),
         status: parse_status(params.status.as_deref())?,
@@ -130,7 +142,8 @@ async fn api_list_cards(state: web::Data<AppState>, _user: AuthUser, params: web
     };
     let now = state.clock.now();
     let st = state.clone();
-    let (total, cards) = web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
+    let (total, cards) =
+        web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
     let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
     Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
 }
@@ -139,12 +152,19 @@ async fn load_card(state: &web::Data<AppState>, slug: String) -> Result<Card, Ap
     let st = state.clone();
     let card = web::block(move || st.store.read(|c| cards::by_slug(c, &slug))).await??;
     if card.archived_at.is_some() {
-        return Err(ApiError::NotFound(format!("card `{}` not found", card.slug)));
+        return Err(ApiError::NotFound(format!(
+            "card `{}` not found",
+            card.slug
+        )));
     }
     Ok(card)
 }
 
-async fn api_get_card(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
+async fn api_get_card(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    slug: web::Path<String>,
+) -> ApiResult {
     let card = load_card(&state, slug.into_inner()).await?;
     Ok(HttpResponse::Ok().json(card_json(&card, state.clock.now(), true)))
 }
@@ -160,11 +180,31 @@ struct NewCardBody {
     message: Option<String>,
 }
 
-async fn api_create_card(state: web::Data<AppState>, AuthUser(user): AuthUser, wait: web::Query<WaitParam>, body: web::Json<NewCardBody>) -> ApiResult {
-    let NewCardBody { title, body, collection, tags, message } = body.into_inner();
+async fn api_create_card(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    wait: web::Query<WaitParam>,
+    body: web::Json<NewCardBody>,
+) -> ApiResult {
+    let NewCardBody {
+        title,
+        body,
+        collection,
+        tags,
+        message,
+    } = body.into_inner();
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
-    let saved = web::block(move || service::create_card(&st, &user, &collection, content, message.as_deref().unwrap_or("created"))).await??;
+    let saved = web::block(move || {
+        service::create_card(
+            &st,
+            &user,
+            &collection,
+            content,
+            message.as_deref().unwrap_or("created"),
+        )
+    })
+    .await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cards/{}", saved.card.slug)))
@@ -181,9 +221,21 @@ struct EditBody {
     message: Option<String>,
 }
 
-async fn api_update_card(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>, wait: web::Query<WaitParam>, body: web::Json<EditBody>) -> ApiResult {
+async fn api_update_card(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+    body: web::Json<EditBody>,
+) -> ApiResult {
     let slug = slug.into_inner();
-    let EditBody { title, body, tags, base_rev, message } = body.into_inner();
+    let EditBody {
+        title,
+        body,
+        tags,
+        base_rev,
+        message,
+    } = body.into_inner();
     let tags = match tags {
         Some(tags) => tags,
         // Tags left out stay as they are.
@@ -191,7 +243,17 @@ async fn api_update_card(state: web::Data<AppState>, AuthUser(user): AuthUser, s
     };
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
-    let outcome = web::block(move || service::update_card(&st, &user, &slug, content, base_rev, message.as_deref().unwrap_or("edited"))).await??;
+    let outcome = web::block(move || {
+        service::update_card(
+            &st,
+            &user,
+            &slug,
+            content,
+            base_rev,
+            message.as_deref().unwrap_or("edited"),
+        )
+    })
+    .await??;
     let now = state.clock.now();
     let (card, changed) = match outcome {
         EditOutcome::Saved(saved) => {
@@ -208,7 +270,11 @@ async fn api_update_card(state: web::Data<AppState>, AuthUser(user): AuthUser, s
     Ok(HttpResponse::Ok().json(v))
 }
 
-async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
+async fn api_list_revisions(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    slug: web::Path<String>,
+) -> ApiResult {
     let card = load_card(&state, slug.into_inner()).await?;
     let st = state.clone();
     let revisions = web::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
@@ -216,11 +282,16 @@ async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: w
     Ok(HttpResponse::Ok().json(json!({"revisions": revisions})))
 }
 
-async fn api_get_revision(state: web::Data<AppState>, _user: AuthUser, path: web::Path<(String, i32)>) -> ApiResult {
+async fn api_get_revision(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    path: web::Path<(String, i32)>,
+) -> ApiResult {
     let (slug, rev) = path.into_inner();
     let card = load_card(&state, slug).await?;
     let st = state.clone();
-    let revision = web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
+    let revision =
+        web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
     Ok(HttpResponse::Ok().json(revision_json(&revision, true)))
 }
 
@@ -237,7 +308,12 @@ pub struct SearchParams {
 
 impl SearchParams {
     pub fn request(&self, default_limit: usize) -> Result<SearchRequest, ApiError> {
-        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let nonempty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         Ok(SearchRequest {
             q: self.q.clone(),
             collection: nonempty(&self.collection),
@@ -250,7 +326,10 @@ impl SearchParams {
 }
 
 /// Runs a search off the async threads and times it.
-pub async fn run_search(state: &web::Data<AppState>, req: SearchRequest) -> Result<(SearchResults, f64), ApiError> {
+pub async fn run_search(
+    state: &web::Data<AppState>,
+    req: SearchRequest,
+) -> Result<(SearchResults, f64), ApiError> {
     let st = state.clone();
     let now = state.clock.now();
     web::block(move || {
@@ -272,7 +351,11 @@ struct HitJson<'a> {
     score: f32,
 }
 
-async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Query<SearchParams>) -> ApiResult {
+async fn api_search(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    params: web::Query<SearchParams>,
+) -> ApiResult {
     let req = params.request(20)?;
     let (results, took_ms) = run_search(&state, req).await?;
     let hits: Vec<HitJson> = results
@@ -288,8 +371,18 @@ async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Qu
             score: h.score,
         })
         .collect();
-    let counts = |pairs: &[(String, u64)]| pairs.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<Map<String, Value>>();
-    let status: Map<String, Value> = results.facets.status.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
+    let counts = |pairs: &[(String, u64)]| {
+        pairs
+            .iter()
+            .map(|(k, n)| (k.clone(), json!(n)))
+            .collect::<Map<String, Value>>()
+    };
+    let status: Map<String, Value> = results
+        .facets
+        .status
+        .iter()
+        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "total": results.total,
         "took_ms": (took_ms * 1000.0).round() / 1000.0,
@@ -320,9 +413,19 @@ struct NewCollectionBody {
     description: String,
 }
 
-async fn api_create_collection(state: web::Data<AppState>, AuthUser(user): AuthUser, body: web::Json<NewCollectionBody>) -> ApiResult {
-    let NewCollectionBody { slug, name, description } = body.into_inner();
+async fn api_create_collection(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: web::Json<NewCollectionBody>,
+) -> ApiResult {
+    let NewCollectionBody {
+        slug,
+        name,
+        description,
+    } = body.into_inner();
     let st = state.clone();
-    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description)).await??;
-    Ok(HttpResponse::Created().json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
+    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description))
+        .await??;
+    Ok(HttpResponse::Created()
+        .json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
 }

@@ -7,7 +7,13 @@ use verity_store::users::User;
 use super::layout::page;
 use super::{date, datetime, relative, status_badge, tag_link};
 
-pub fn card(user: &User, card: &Card, html_body: &SafeHtml, revisions: usize, now: DateTime<Utc>) -> Markup {
+pub fn card(
+    user: &User,
+    card: &Card,
+    html_body: &SafeHtml,
+    revisions: usize,
+    now: DateTime<Utc>,
+) -> Markup {
     let status = card.status(now);
     page(
         &card.title,
@@ -54,12 +60,40 @@ pub fn card(user: &User, card: &Card, html_body: &SafeHtml, revisions: usize, no
 }
 
 fn verification_sentence(card: &Card, status: Status, now: DateTime<Utc>) -> String {
-    let by = card.verified_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+    let by = card
+        .verified_by
+        .as_deref()
+        .map(|b| format!(" by {b}"))
+        .unwrap_or_default();
     match (status, card.verified_at, card.due_times()) {
-        (Status::Verified, Some(at), Some(due)) => format!("Verified{by} on {}; next due {}.", date(at), date(due.due_at)),
-        (Status::DueSoon, Some(at), Some(due)) => format!("Verified{by} on {}; due {} ({}).", date(at), relative(due.due_at, now), date(due.due_at)),
-        (Status::Stale, _, Some(due)) => format!("Stale since {} ({}): {} should check it.", date(due.due_at), relative(due.due_at, now), card.verifier.as_deref().unwrap_or("its verifier")),
-        (_, Some(at), _) => format!("Changed since it was verified{by} on {}: waiting for {} to look.", date(at), card.verifier.as_deref().unwrap_or("its verifier")),
-        _ => format!("Not verified yet{}.", card.verifier.as_deref().map(|v| format!(": waiting for {v}")).unwrap_or_default()),
+        (Status::Verified, Some(at), Some(due)) => format!(
+            "Verified{by} on {}; next due {}.",
+            date(at),
+            date(due.due_at)
+        ),
+        (Status::DueSoon, Some(at), Some(due)) => format!(
+            "Verified{by} on {}; due {} ({}).",
+            date(at),
+            relative(due.due_at, now),
+            date(due.due_at)
+        ),
+        (Status::Stale, _, Some(due)) => format!(
+            "Stale since {} ({}): {} should check it.",
+            date(due.due_at),
+            relative(due.due_at, now),
+            card.verifier.as_deref().unwrap_or("its verifier")
+        ),
+        (_, Some(at), _) => format!(
+            "Changed since it was verified{by} on {}: waiting for {} to look.",
+            date(at),
+            card.verifier.as_deref().unwrap_or("its verifier")
+        ),
+        _ => format!(
+            "Not verified yet{}.",
+            card.verifier
+                .as_deref()
+                .map(|v| format!(": waiting for {v}"))
+                .unwrap_or_default()
+        ),
     }
 }

@@ -17,7 +17,12 @@ pub struct Home<'a> {
 }
 
 pub fn home(h: &Home<'_>) -> Markup {
-    let count = |s: Status| h.statuses.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+    let count = |s: Status| {
+        h.statuses
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map_or(0, |(_, n)| *n)
+    };
     page(
         "Home",
         Some(h.user),

@@ -13,7 +13,12 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     let mut p = p.clone();
     change(&mut p);
     let mut parts = Vec::new();
-    for (key, value) in [("q", Some(p.q.clone())), ("collection", p.collection), ("tag", p.tag), ("status", p.status)] {
+    for (key, value) in [
+        ("q", Some(p.q.clone())),
+        ("collection", p.collection),
+        ("tag", p.tag),
+        ("status", p.status),
+    ] {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             parts.push(format!("{key}={}", urlencode(&v)));
         }
@@ -24,10 +29,20 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     format!("/search?{}", parts.join("&"))
 }
 
-pub fn search(user: &User, params: &SearchParams, results: &SearchResults, took_ms: f64, per_page: usize) -> Markup {
+pub fn search(
+    user: &User,
+    params: &SearchParams,
+    results: &SearchResults,
+    took_ms: f64,
+    per_page: usize,
+) -> Markup {
     let offset = params.offset.unwrap_or(0);
     let active = |value: &Option<String>, v: &str| value.as_deref() == Some(v);
-    let title = if params.q.trim().is_empty() { "All cards".to_string() } else { format!("“{}”", params.q.trim()) };
+    let title = if params.q.trim().is_empty() {
+        "All cards".to_string()
+    } else {
+        format!("“{}”", params.q.trim())
+    };
     page(
         "Search",
         Some(user),
@@ -94,7 +109,7 @@ pub fn search(user: &User, params: &SearchParams, results: &SearchResults, took_
                                 // Escaped by tantivy; only the matched words are wrapped in <b>.
                                 p class="snippet" { (PreEscaped(&hit.snippet_html)) }
                                 div class="hit-meta" {
-                                    a class="collection" href=(link(params, |p| { p.collection = Some(hit.collection.clone()); p.offset = None; })) { (hit.collection) }
+                                    a class="hit-collection" href=(link(params, |p| { p.collection = Some(hit.collection.clone()); p.offset = None; })) { (hit.collection) }
                                     @for t in &hit.tags { " " (tag_link(t)) }
                                 }
                             }
