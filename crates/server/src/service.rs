@@ -2,12 +2,11 @@
 //! database transaction (which appends to the change log), then wakes the indexer.
 //! Everything here is synchronous; handlers run it inside `web::block`.
 
-use verity_core::{
-    MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags,
-};
+use verity_core::{Interval, MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
 use verity_store::cards::{self, Card, CardEdit, CardMeta, EditOutcome, NewCard, Saved};
-use verity_store::users::User;
-use verity_store::{StoreError, collections};
+use verity_store::users::{self, User};
+use verity_store::verification::{self, Request};
+use verity_store::{DbConnection, StoreError, collections, groups, reminders};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -61,9 +60,36 @@ fn require_writer(user: &User) -> Result<(), ApiError> {
     }
 }
 
-/// May `user` vouch for `card`? (Group verifiers come with the verification issue.)
-pub fn may_verify(user: &User, card: &Card) -> bool {
-    user.role == Role::Admin || card.verifier.as_deref() == Some(user.username.as_str())
+/// The names a user verifies as: their own and their groups'.
+pub fn verifier_names(conn: &mut DbConnection, user: &User) -> Result<Vec<String>, StoreError> {
+    let mut names = groups::of_user(conn, user.id)?;
+    names.insert(0, user.username.clone());
+    Ok(names)
+}
+
+/// May `user` vouch for `card`? Its verifier, a member of its verifier group, or an admin.
+pub fn may_verify(conn: &mut DbConnection, user: &User, card: &Card) -> Result<bool, StoreError> {
+    if user.role == Role::Admin {
+        return Ok(true);
+    }
+    let Some(verifier) = card.verifier.as_deref() else { return Ok(false) };
+    Ok(verifier == user.username || verifier_names(conn, user)?.iter().any(|n| n == verifier))
+}
+
+/// The people a verifier name stands for: the user, or the group's members.
+pub fn people_of(conn: &mut DbConnection, verifier: &str) -> Result<Vec<String>, StoreError> {
+    if users::find(conn, verifier)?.is_some() {
+        return Ok(vec![verifier.to_owned()]);
+    }
+    groups::members(conn, verifier)
+}
+
+fn live_card(conn: &mut DbConnection, slug: &str) -> Result<Card, StoreError> {
+    let card = cards::by_slug(conn, slug)?;
+    if card.archived_at.is_some() {
+        return Err(StoreError::NotFound(format!("card `{slug}`")));
+    }
+    Ok(card)
 }
 
 pub fn create_card(
@@ -75,9 +101,9 @@ pub fn create_card(
 ) -> Result<Saved, ApiError> {
     require_writer(user)?;
     let now = state.clock.now();
-    let saved = state.store.write(|c| {
+    let saved = state.store.write(|c| -> Result<_, ApiError> {
         let collection = collections::find(c, collection)?
-            .ok_or_else(|| StoreError::NotFound(format!("collection `{collection}`")))?;
+            .ok_or_else(|| ApiError::Invalid(format!("collection `{collection}` does not exist")))?;
         let new = NewCard {
             slug: Slug::from_text(&content.title, "card"),
             collection_id: collection.id,
@@ -96,11 +122,7 @@ pub fn create_card(
             message: message.to_owned(),
             source_path: None,
         };
-        cards::create(c, new, now)
-    });
-    let saved = saved.map_err(|e| match e {
-        StoreError::NotFound(what) => ApiError::Invalid(format!("{what} does not exist")),
-        other => other.into(),
+        Ok(cards::create(c, new, now)?)
     })?;
     state.indexer.wake();
     Ok(saved)
@@ -108,6 +130,9 @@ pub fn create_card(
 
 /// Saves an edit made from `base_rev`. A stale base is a conflict that carries the
 /// current head, so the client can show both versions.
+///
+/// With `and_verify` ("save and verify"), an author who may verify also restarts the
+/// card's verification clock in the same transaction.
 pub fn update_card(
     state: &AppState,
     user: &User,
@@ -115,13 +140,15 @@ pub fn update_card(
     content: Content,
     base_rev: i32,
     message: &str,
+    and_verify: bool,
 ) -> Result<EditOutcome, ApiError> {
     require_writer(user)?;
     let now = state.clock.now();
-    let outcome = state.store.write(|c| {
-        let card = cards::by_slug(c, slug)?;
-        if card.archived_at.is_some() {
-            return Err(StoreError::NotFound(format!("card `{slug}`")));
+    let outcome = state.store.write(|c| -> Result<EditOutcome, ApiError> {
+        let card = live_card(c, slug)?;
+        let by_verifier = may_verify(c, user, &card)?;
+        if and_verify && !by_verifier {
+            return Err(ApiError::Forbidden("only the card's verifier may verify it"));
         }
         let edit = CardEdit {
             title: content.title,
@@ -130,28 +157,28 @@ pub fn update_card(
             base_rev: Some(base_rev),
             author: user.username.clone(),
             message: message.to_owned(),
-            by_verifier: may_verify(user, &card),
+            by_verifier,
             meta: None,
             source_path: None,
         };
-        cards::edit(c, card.id, edit, now)
+        let outcome = cards::edit(c, card.id, edit, now)?;
+        if !and_verify {
+            return Ok(outcome);
+        }
+        let saved = verification::verify(c, card.id, &user.username, "saved and verified", now)?;
+        Ok(EditOutcome::Saved(saved))
     });
     match outcome {
         Ok(outcome) => {
             state.indexer.wake();
             Ok(outcome)
         }
-        Err(StoreError::Conflict { base, head }) => {
+        Err(ApiError::Conflict { message, .. }) => {
+            // Answer with the head, so the client can show both versions.
             let current = state.store.read(|c| cards::by_slug(c, slug))?;
-            Err(ApiError::Conflict {
-                message: format!(
-                    "the card changed since revision {base}; it is now at revision {head}"
-                ),
-                rev: current.head_rev,
-                body: current.body,
-            })
+            Err(ApiError::Conflict { message, rev: current.head_rev, body: current.body })
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -176,4 +203,107 @@ pub fn create_collection(
     Ok(state
         .store
         .write(|c| collections::create(c, &slug, name, description.trim(), now))?)
+}
+
+pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Result<Saved, ApiError> {
+    let now = state.clock.now();
+    let saved = state.store.write(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        if !may_verify(c, user, &card)? {
+            return Err(ApiError::Forbidden("only the card's verifier (or a member of its verifier group) or an admin may verify it"));
+        }
+        Ok(verification::verify(c, card.id, &user.username, note.trim(), now)?)
+    })?;
+    state.indexer.wake();
+    Ok(saved)
+}
+
+/// Changes a card's verifier and interval. Its verifier, its owner or an admin may.
+pub fn assign_verifier(state: &AppState, user: &User, slug: &str, verifier: &str, verify_every: Option<&str>) -> Result<Saved, ApiError> {
+    let interval = verify_every.map(|v| v.parse::<Interval>()).transpose().map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let verifier = verifier.trim();
+    let now = state.clock.now();
+    let saved = state.store.write(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        let allowed = may_verify(c, user, &card)? || card.owner.as_deref() == Some(user.username.as_str());
+        if !allowed {
+            return Err(ApiError::Forbidden("only the card's verifier, its owner or an admin may reassign it"));
+        }
+        if users::find(c, verifier)?.is_none() && !groups::exists(c, verifier)? {
+            return Err(ApiError::Invalid(format!("`{verifier}` is neither a user nor a group")));
+        }
+        Ok(verification::assign(c, card.id, Some(verifier), interval.unwrap_or(card.interval), now)?)
+    })?;
+    state.indexer.wake();
+    Ok(saved)
+}
+
+/// Anyone who can read a card may ask its verifier to look; the verifier is notified.
+pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: &str) -> Result<Request, ApiError> {
+    let comment = comment.trim();
+    if comment.is_empty() || comment.chars().count() > 5000 {
+        return Err(ApiError::Invalid("say what looks wrong (at most 5000 characters)".into()));
+    }
+    let now = state.clock.now();
+    Ok(state.store.write(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        let request = verification::request(c, card.id, &user.username, comment, now)?;
+        let people = match card.verifier.as_deref() {
+            Some(v) => people_of(c, v)?,
+            None => Vec::new(),
+        };
+        let title = format!("Verification requested: {}", card.title);
+        let body = format!("{} asks you to check /cards/{}: {comment}", user.username, card.slug);
+        for person in people.iter().filter(|p| **p != user.username) {
+            reminders::notify(c, person, "verification_request", &title, &body, now)?;
+        }
+        Ok(request)
+    })?)
+}
+
+/// A verifier closes a request with an answer instead of verifying.
+pub fn answer_request(state: &AppState, user: &User, slug: &str, id: i64, answer: &str) -> Result<Request, ApiError> {
+    let answer = answer.trim();
+    if answer.is_empty() {
+        return Err(ApiError::Invalid("an answer needs some text".into()));
+    }
+    let now = state.clock.now();
+    Ok(state.store.write(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        if !may_verify(c, user, &card)? {
+            return Err(ApiError::Forbidden("only the card's verifier may answer its requests"));
+        }
+        let request = verification::get_request(c, id)?;
+        if request.card_id != card.id {
+            return Err(ApiError::NotFound(format!("verification request {id} not found")));
+        }
+        let answered = verification::answer(c, id, &user.username, answer, now)?;
+        reminders::notify(c, &request.requested_by, "request_answered", &format!("Answered: {}", card.title), answer, now)?;
+        Ok(answered)
+    })?)
+}
+
+pub fn create_group(state: &AppState, user: &User, name: &str) -> Result<(), ApiError> {
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only admins manage groups"));
+    }
+    let name = Slug::parse(name.trim()).map_err(|_| ApiError::Invalid("group names use lowercase letters, digits and dashes".into()))?;
+    let now = state.clock.now();
+    Ok(state.store.write(|c| -> Result<_, ApiError> {
+        if users::find(c, name.as_str())?.is_some() {
+            return Err(ApiError::Invalid(format!("a user is already named `{name}`")));
+        }
+        Ok(groups::create(c, name.as_str(), now)?)
+    })?)
+}
+
+/// Adds a member; `Ok(false)` when they already were one.
+pub fn add_group_member(state: &AppState, user: &User, group: &str, username: &str) -> Result<bool, ApiError> {
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only admins manage groups"));
+    }
+    Ok(state.store.write(|c| -> Result<_, ApiError> {
+        let member = users::find(c, username)?.ok_or_else(|| ApiError::Invalid(format!("no user `{username}`")))?;
+        Ok(groups::add_member(c, group, member.id)?)
+    })?)
 }

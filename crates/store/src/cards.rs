@@ -195,7 +195,7 @@ fn free_slug(conn: &mut DbConnection, wanted: &Slug) -> Result<Slug> {
     Err(StoreError::AlreadyExists(format!("card slug `{wanted}`")))
 }
 
-fn due_columns(state: &VerificationState) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+pub(crate) fn due_columns(state: &VerificationState) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     match state.due_times() {
         Some(d) => (Some(to_db(d.due_soon_at)), Some(to_db(d.due_at))),
         None => (None, None),
@@ -425,7 +425,7 @@ fn append_revision(
     Ok(())
 }
 
-fn record_verification(
+pub(crate) fn record_verification(
     conn: &mut DbConnection,
     id: i64,
     rev: i32,

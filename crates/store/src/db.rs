@@ -159,8 +159,8 @@ impl Store {
     }
 
     /// Runs read-only work on a pooled connection.
-    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        let mut conn = self.read.get()?;
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.read.get().map_err(StoreError::from)?;
         f(&mut conn)
     }
 
@@ -168,17 +168,19 @@ impl Store {
     ///
     /// SQLite transactions begin IMMEDIATE: a deferred one that reads and then writes fails
     /// at once with "database is locked" if another process wrote in between.
-    pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        let mut conn = self.write.get()?;
-        match &mut *conn {
-            DbConnection::Sqlite(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-            }
-            DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-        }
+    ///
+    /// `f` may fail with any error a store error converts into, so callers can refuse
+    /// (forbidden, invalid) from inside the transaction.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.write.get().map_err(StoreError::from)?;
+        let begun = match &mut *conn {
+            DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+            DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+        };
+        begun.map_err(StoreError::from)?;
         match f(&mut conn) {
             Ok(value) => {
-                DbConnection::commit_transaction(&mut conn)?;
+                DbConnection::commit_transaction(&mut conn).map_err(StoreError::from)?;
                 Ok(value)
             }
             Err(e) => {
@@ -192,7 +194,7 @@ impl Store {
 
     /// Is the database answering?
     pub fn ping(&self) -> Result<()> {
-        self.read(|c| Ok(c.ping()?))
+        self.read(|c| Ok::<_, StoreError>(c.ping()?))
     }
 }
 

@@ -9,8 +9,12 @@ pub mod changes;
 pub mod collections;
 mod db;
 mod error;
+pub mod groups;
+pub mod health;
+pub mod reminders;
 mod schema;
 pub mod users;
+pub mod verification;
 
 pub use db::{DbConnection, MultiBackend, Store, Target};
 pub use error::StoreError;

@@ -100,6 +100,84 @@ diesel::joinable!(card_revisions -> cards (card_id));
 diesel::joinable!(verifications -> cards (card_id));
 diesel::joinable!(changes -> cards (card_id));
 
+diesel::table! {
+    groups (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    verification_requests (id) {
+        id -> BigInt,
+        card_id -> BigInt,
+        requested_by -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        answer -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reminders_sent (card_id, due_at, username) {
+        card_id -> BigInt,
+        due_at -> Timestamp,
+        username -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        username -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        payload -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    health_snapshots (day) {
+        day -> Text,
+        total -> Integer,
+        verified -> Integer,
+        due_soon -> Integer,
+        stale -> Integer,
+        unverified -> Integer,
+    }
+}
+
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(verification_requests -> cards (card_id));
+diesel::joinable!(reminders_sent -> cards (card_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     collections,
@@ -107,5 +185,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     card_tags,
     card_revisions,
     verifications,
-    changes
+    changes,
+    groups,
+    group_members,
+    verification_requests,
+    reminders_sent,
+    notifications,
+    webhook_deliveries,
+    health_snapshots
 );

@@ -219,6 +219,9 @@ struct EditBody {
     base_rev: i32,
     #[serde(default)]
     message: Option<String>,
+    /// "Save and verify": the author vouches for the result (verifiers only).
+    #[serde(default)]
+    verify: bool,
 }
 
 async fn api_update_card(
@@ -229,13 +232,7 @@ async fn api_update_card(
     body: web::Json<EditBody>,
 ) -> ApiResult {
     let slug = slug.into_inner();
-    let EditBody {
-        title,
-        body,
-        tags,
-        base_rev,
-        message,
-    } = body.into_inner();
+    let EditBody { title, body, tags, base_rev, message, verify } = body.into_inner();
     let tags = match tags {
         Some(tags) => tags,
         // Tags left out stay as they are.
@@ -251,6 +248,7 @@ async fn api_update_card(
             content,
             base_rev,
             message.as_deref().unwrap_or("edited"),
+            verify,
         )
     })
     .await??;

@@ -97,7 +97,7 @@ async fn show_home(state: web::Data<AppState>, PageUser(user): PageUser) -> Page
     .await?;
     let st = state.clone();
     let (recent, collections) = web::block(move || {
-        st.store.read(|c| {
+        st.store.read(|c| -> verity_store::Result<_> {
             Ok((
                 cards::recent_changes(c, 12)?,
                 collections::list_with_counts(c)?,
@@ -150,7 +150,7 @@ async fn show_card(
     let slug = slug.into_inner();
     let st = state.clone();
     let (card, revisions) = web::block(move || {
-        st.store.read(|c| {
+        st.store.read(|c| -> verity_store::Result<_> {
             let card = cards::by_slug(c, &slug)?;
             let revisions = cards::revisions(c, card.id)?.len();
             Ok((card, revisions))
@@ -177,7 +177,7 @@ async fn show_collections(state: web::Data<AppState>, PageUser(user): PageUser) 
     let st = state.clone();
     let now = state.clock.now();
     let list = web::block(move || {
-        st.store.read(|c| {
+        st.store.read(|c| -> verity_store::Result<_> {
             let mut out = Vec::new();
             for (collection, _) in collections::list_with_counts(c)? {
                 let query = ListQuery {
