@@ -11,50 +11,29 @@ use crate::support::{ADMIN_PASSWORD, TestApp};
 async fn login_gives_a_token_and_wrong_credentials_get_401() {
     let app = TestApp::new().await;
     for (user, pw) in [("admin", "nope"), ("nobody", ADMIN_PASSWORD), ("", "")] {
-        let r = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                Some(json!({"username": user, "password": pw})),
-                None,
-            )
-            .await;
+        let r =
+            app.call(Method::POST, "/api/v1/auth/login", Some(json!({"username": user, "password": pw})), None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(r.error_code(), "unauthorized");
     }
     let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
-            None,
-        )
+        .call(Method::POST, "/api/v1/auth/login", Some(json!({"username": "admin", "password": ADMIN_PASSWORD})), None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(
-        r.json()["token"].as_str().unwrap().split('.').count(),
-        3,
-        "a JWT"
-    );
+    assert_eq!(r.json()["token"].as_str().unwrap().split('.').count(), 3, "a JWT");
 }
 
 #[actix_web::test]
 async fn the_api_needs_a_valid_token() {
     let app = TestApp::new().await;
-    for token in [
-        None,
-        Some("garbage"),
-        Some("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9."),
-    ] {
+    for token in [None, Some("garbage"), Some("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.")] {
         let r = app.call(Method::GET, "/api/v1/cards", None, token).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(r.error_code(), "unauthorized");
     }
     // A token signed with another secret is refused too.
     let other = TestApp::new().await;
-    let r = app
-        .call(Method::GET, "/api/v1/cards", None, Some(&other.token))
-        .await;
+    let r = app.call(Method::GET, "/api/v1/cards", None, Some(&other.token)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -62,36 +41,17 @@ async fn the_api_needs_a_valid_token() {
 async fn a_password_change_revokes_earlier_tokens() {
     let app = TestApp::new().await;
     let token = app.user("ada", Role::Editor).await;
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/cards", None, Some(&token))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.call(Method::GET, "/api/v1/cards", None, Some(&token)).await.status, StatusCode::OK);
     let hash = verity::auth::hash_password("a-new-password").unwrap();
-    app.state
-        .store
-        .write(|c| verity_store::users::set_password_hash(c, "ada", &hash))
-        .unwrap();
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/cards", None, Some(&token))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    app.state.store.write(|c| verity_store::users::set_password_hash(c, "ada", &hash)).unwrap();
+    assert_eq!(app.call(Method::GET, "/api/v1/cards", None, Some(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]
 async fn a_created_card_reads_back_with_body_rev_and_metadata() {
     let app = TestApp::new().await;
-    let created = app
-        .card(
-            "eng",
-            "Deploying to production",
-            "# Deploying\n\nRun the pipeline.",
-            &["Deploys", "runbook"],
-        )
-        .await;
+    let created =
+        app.card("eng", "Deploying to production", "# Deploying\n\nRun the pipeline.", &["Deploys", "runbook"]).await;
     assert_eq!(created["slug"], "deploying-to-production");
     assert_eq!(created["rev"], 1);
     let r = app.get("/api/v1/cards/deploying-to-production").await;
@@ -112,10 +72,7 @@ async fn same_titles_get_distinct_slugs() {
     let app = TestApp::new().await;
     let a = app.card("eng", "On-call", "a", &[]).await;
     let b = app.card("eng", "On-call", "b", &[]).await;
-    assert_eq!(
-        (a["slug"].as_str().unwrap(), b["slug"].as_str().unwrap()),
-        ("on-call", "on-call-2")
-    );
+    assert_eq!((a["slug"].as_str().unwrap(), b["slug"].as_str().unwrap()), ("on-call", "on-call-2"));
 }
 
 #[actix_web::test]
@@ -135,109 +92,51 @@ async fn edits_append_revisions_and_a_stale_base_is_a_conflict_with_the_head() {
         "tags left out are kept"
     );
 
-    let r = app
-        .put(
-            "/api/v1/cards/runbook",
-            json!({"title": "Runbook", "body": "mine", "base_rev": 1}),
-        )
-        .await;
+    let r = app.put("/api/v1/cards/runbook", json!({"title": "Runbook", "body": "mine", "base_rev": 1})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.error_code(), "conflict");
     assert_eq!(r.json()["current"], json!({"rev": 2, "body": "two"}));
-    assert_eq!(
-        app.get("/api/v1/cards/runbook").await.json()["body"],
-        "two",
-        "the conflict wrote nothing"
-    );
+    assert_eq!(app.get("/api/v1/cards/runbook").await.json()["body"], "two", "the conflict wrote nothing");
 
     let revs = app.get("/api/v1/cards/runbook/revisions").await.json();
     let revs = revs["revisions"].as_array().unwrap();
-    assert_eq!(
-        revs.iter()
-            .map(|r| r["rev"].as_i64().unwrap())
-            .collect::<Vec<_>>(),
-        vec![2, 1]
-    );
+    assert_eq!(revs.iter().map(|r| r["rev"].as_i64().unwrap()).collect::<Vec<_>>(), vec![2, 1]);
     assert_eq!(revs[0]["message"], "second");
     assert_eq!(revs[0]["author"], "admin");
     let first = app.get("/api/v1/cards/runbook/revisions/1").await;
     assert_eq!(first.json()["body"], "one");
-    assert_eq!(
-        app.get("/api/v1/cards/runbook/revisions/9").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/api/v1/cards/runbook/revisions/9").await.status, StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
 async fn saving_the_same_content_adds_no_revision() {
     let app = TestApp::new().await;
     app.card("eng", "Same", "text", &["a"]).await;
-    let r = app
-        .put(
-            "/api/v1/cards/same",
-            json!({"title": "Same", "body": "text", "tags": ["a"], "base_rev": 1}),
-        )
-        .await;
+    let r = app.put("/api/v1/cards/same", json!({"title": "Same", "body": "text", "tags": ["a"], "base_rev": 1})).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(
-        (r.json()["rev"].clone(), r.json()["changed"].clone()),
-        (json!(1), json!(false))
-    );
+    assert_eq!((r.json()["rev"].clone(), r.json()["changed"].clone()), (json!(1), json!(false)));
 }
 
 #[actix_web::test]
 async fn listing_pages_and_filters_cards() {
     let app = TestApp::new().await;
     for i in 0..5 {
-        app.card(
-            if i % 2 == 0 { "even" } else { "odd" },
-            &format!("Card {i}"),
-            "x",
-            &[],
-        )
-        .await;
+        app.card(if i % 2 == 0 { "even" } else { "odd" }, &format!("Card {i}"), "x", &[]).await;
     }
     let all = app.get("/api/v1/cards").await.json();
     assert_eq!(all["total"], 5);
     let page = app.get("/api/v1/cards?limit=2&offset=1").await.json();
-    assert_eq!(
-        (
-            page["total"].clone(),
-            page["cards"].as_array().unwrap().len()
-        ),
-        (json!(5), 2)
-    );
+    assert_eq!((page["total"].clone(), page["cards"].as_array().unwrap().len()), (json!(5), 2));
     let odd = app.get("/api/v1/cards?collection=odd").await.json();
     assert_eq!(odd["total"], 2);
-    assert!(
-        odd["cards"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["collection"] == "odd" && c.get("body").is_none())
-    );
-    assert_eq!(
-        app.get("/api/v1/cards?status=unverified").await.json()["total"],
-        5
-    );
-    assert_eq!(
-        app.get("/api/v1/cards?status=stale").await.json()["total"],
-        0
-    );
+    assert!(odd["cards"].as_array().unwrap().iter().all(|c| c["collection"] == "odd" && c.get("body").is_none()));
+    assert_eq!(app.get("/api/v1/cards?status=unverified").await.json()["total"], 5);
+    assert_eq!(app.get("/api/v1/cards?status=stale").await.json()["total"], 0);
     let bad = app.get("/api/v1/cards?status=fresh").await;
-    assert_eq!(
-        (bad.status, bad.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "bad_request")
-    );
-    assert_eq!(
-        app.get("/api/v1/cards?limit=lots").await.status,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!((bad.status, bad.error_code().as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(app.get("/api/v1/cards?limit=lots").await.status, StatusCode::BAD_REQUEST);
     // Limits above 1000 are capped, not refused.
-    assert_eq!(
-        app.get("/api/v1/cards?limit=5000").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/api/v1/cards?limit=5000").await.status, StatusCode::OK);
 }
 
 #[actix_web::test]
@@ -245,14 +144,7 @@ async fn bad_input_gets_clear_json_errors_never_a_500() {
     let app = TestApp::new().await;
     app.card("eng", "Exists", "x", &[]).await;
     // (label, method, path, content type, body, expected status)
-    type Case = (
-        &'static str,
-        Method,
-        &'static str,
-        &'static str,
-        Vec<u8>,
-        StatusCode,
-    );
+    type Case = (&'static str, Method, &'static str, &'static str, Vec<u8>, StatusCode);
     let cases: Vec<Case> = vec![
         (
             "malformed JSON",
@@ -318,14 +210,7 @@ async fn bad_input_gets_clear_json_errors_never_a_500() {
             br#"{"title":"t","body":"x","base_rev":1}"#.to_vec(),
             StatusCode::NOT_FOUND,
         ),
-        (
-            "unknown route",
-            Method::GET,
-            "/api/v1/nothing-here",
-            "application/json",
-            Vec::new(),
-            StatusCode::NOT_FOUND,
-        ),
+        ("unknown route", Method::GET, "/api/v1/nothing-here", "application/json", Vec::new(), StatusCode::NOT_FOUND),
         (
             "unknown revision number",
             Method::GET,
@@ -341,10 +226,7 @@ async fn bad_input_gets_clear_json_errors_never_a_500() {
         r.error_code();
     }
     let r = app.get("/api/v1/cards/no-such-card").await;
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
 }
 
 #[actix_web::test]
@@ -352,24 +234,11 @@ async fn bodies_over_two_megabytes_get_413_and_store_nothing() {
     let app = TestApp::new().await;
     app.card("eng", "Exists", "x", &[]).await;
     let huge = "x".repeat(3 * 1024 * 1024);
-    let r = app
-        .post(
-            "/api/v1/cards",
-            json!({"title": "Huge", "body": huge, "collection": "eng"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    let r = app.post("/api/v1/cards", json!({"title": "Huge", "body": huge, "collection": "eng"})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
     // Just over the card limit but under the request limit: refused by validation.
     let over = "y".repeat(verity_core::MAX_CARD_BYTES + 1);
-    let r = app
-        .put(
-            "/api/v1/cards/exists",
-            json!({"title": "Exists", "body": over, "base_rev": 1}),
-        )
-        .await;
+    let r = app.put("/api/v1/cards/exists", json!({"title": "Exists", "body": over, "base_rev": 1})).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.get("/api/v1/cards").await.json()["total"], 1);
     assert_eq!(app.get("/api/v1/cards/exists").await.json()["rev"], 1);
@@ -380,12 +249,7 @@ async fn viewers_read_but_cannot_write() {
     let app = TestApp::new().await;
     app.card("eng", "Readable", "x", &[]).await;
     let viewer = app.user("vera", Role::Viewer).await;
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/cards/readable", None, Some(&viewer))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.call(Method::GET, "/api/v1/cards/readable", None, Some(&viewer)).await.status, StatusCode::OK);
     let r = app
         .call(
             Method::POST,
@@ -394,10 +258,7 @@ async fn viewers_read_but_cannot_write() {
             Some(&viewer),
         )
         .await;
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "forbidden")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
     let r = app
         .call(
             Method::PUT,
@@ -409,18 +270,9 @@ async fn viewers_read_but_cannot_write() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let editor = app.user("eddie", Role::Editor).await;
     let r = app
-        .call(
-            Method::POST,
-            "/api/v1/collections",
-            Some(json!({"slug": "mine", "name": "Mine"})),
-            Some(&editor),
-        )
+        .call(Method::POST, "/api/v1/collections", Some(json!({"slug": "mine", "name": "Mine"})), Some(&editor))
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::FORBIDDEN,
-        "only admins create collections"
-    );
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only admins create collections");
 }
 
 #[actix_web::test]
@@ -428,10 +280,7 @@ async fn an_edit_by_someone_else_than_the_verifier_makes_a_card_unverified() {
     let app = TestApp::new().await;
     app.import(&crate::support::fixtures().join("kb")).await;
     let card = app.get("/api/v1/cards/engineering-deploying").await.json();
-    assert_eq!(
-        (card["status"].as_str(), card["verifier"].as_str()),
-        (Some("verified"), Some("mei"))
-    );
+    assert_eq!((card["status"].as_str(), card["verifier"].as_str()), (Some("verified"), Some("mei")));
     let eddie = app.user("eddie", Role::Editor).await;
     let r = app
         .call(
@@ -443,36 +292,18 @@ async fn an_edit_by_someone_else_than_the_verifier_makes_a_card_unverified() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["status"], "unverified");
-    assert_eq!(
-        r.json()["verified_by"],
-        "mei",
-        "the last verification stays on record"
-    );
+    assert_eq!(r.json()["verified_by"], "mei", "the last verification stays on record");
 }
 
 #[actix_web::test]
 async fn collections_are_listed_with_counts_and_created_by_admins() {
     let app = TestApp::new().await;
-    let r = app
-        .post(
-            "/api/v1/collections",
-            json!({"slug": "ops", "name": "Operations", "description": "Runbooks"}),
-        )
-        .await;
+    let r =
+        app.post("/api/v1/collections", json!({"slug": "ops", "name": "Operations", "description": "Runbooks"})).await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = app
-        .post(
-            "/api/v1/collections",
-            json!({"slug": "ops", "name": "Again"}),
-        )
-        .await;
+    let r = app.post("/api/v1/collections", json!({"slug": "ops", "name": "Again"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app
-        .post(
-            "/api/v1/collections",
-            json!({"slug": "Not A Slug", "name": "x"}),
-        )
-        .await;
+    let r = app.post("/api/v1/collections", json!({"slug": "Not A Slug", "name": "x"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     app.card("ops", "Paging", "x", &[]).await;
     let list = app.get("/api/v1/collections").await.json();
@@ -502,26 +333,17 @@ async fn the_first_admin_password_is_generated_once_and_kept_private() {
         .unwrap()
     };
     let first = open(None);
-    let generated = first
-        .generated_admin_password
-        .clone()
-        .expect("generated on the first run");
+    let generated = first.generated_admin_password.clone().expect("generated on the first run");
     first.shutdown();
     let file = dir.path().join(verity::app::ADMIN_PASSWORD_FILE);
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), generated);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let second = open(None);
-    assert!(
-        second.generated_admin_password.is_none(),
-        "never printed twice"
-    );
+    assert!(second.generated_admin_password.is_none(), "never printed twice");
     let user = verity::auth::authenticate(&second.state, "admin", &generated).unwrap();
     assert!(user.is_some(), "the generated password signs in");
     second.shutdown();

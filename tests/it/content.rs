@@ -20,11 +20,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
     }
     out
 }
@@ -33,17 +29,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn a_folder_imports_as_collections_of_cards_with_their_front_matter() {
     let app = TestApp::new().await;
     let report = app.import(&fixtures().join("kb")).await;
-    assert_eq!(
-        (report.created, report.updated, report.unchanged),
-        (5, 0, 0)
-    );
+    assert_eq!((report.created, report.updated, report.unchanged), (5, 0, 0));
     assert_eq!(report.skipped.len(), 1);
     assert_eq!(report.skipped[0].path, "broken/bad-yaml.md");
-    assert!(
-        report.skipped[0].reason.contains("YAML"),
-        "{}",
-        report.skipped[0].reason
-    );
+    assert!(report.skipped[0].reason.contains("YAML"), "{}", report.skipped[0].reason);
 
     let welcome = app.get("/api/v1/cards/welcome").await.json();
     assert_eq!(
@@ -59,35 +48,19 @@ async fn a_folder_imports_as_collections_of_cards_with_their_front_matter() {
     assert_eq!(deploying["next_verification_at"], "2026-08-18T00:00:00Z");
     assert_eq!(deploying["source_path"], "engineering/deploying.md");
     assert_eq!(
-        app.get("/api/v1/cards/engineering-tls-renewal")
-            .await
-            .json()["status"],
+        app.get("/api/v1/cards/engineering-tls-renewal").await.json()["status"],
         "stale",
         "verified long ago: stale at once"
     );
-    assert_eq!(
-        app.get("/api/v1/cards/people-time-off").await.json()["status"],
-        "unverified"
-    );
+    assert_eq!(app.get("/api/v1/cards/people-time-off").await.json()["status"], "unverified");
 
     // Keys Verity does not know are kept, in order.
-    let card = app
-        .state
-        .store
-        .read(|c| cards::by_slug(c, "engineering-deploying"))
-        .unwrap();
-    assert_eq!(
-        card.extra,
-        r##"{"slack_channel":"#deploys","pagerduty":["primary","secondary"]}"##
-    );
+    let card = app.state.store.read(|c| cards::by_slug(c, "engineering-deploying")).unwrap();
+    assert_eq!(card.extra, r##"{"slack_channel":"#deploys","pagerduty":["primary","secondary"]}"##);
     // Collections get their folder's name.
     let collections = app.get("/api/v1/collections").await.json();
-    let names: Vec<&str> = collections["collections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        collections["collections"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["Broken", "Engineering", "General", "People"]);
 }
 
@@ -101,56 +74,30 @@ async fn reimporting_unchanged_files_does_nothing_and_a_changed_file_appends_a_r
 
     let again = app.import(dir.path()).await;
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 5));
-    assert_eq!(
-        app.state.store.read(changes::last_seq).unwrap(),
-        seq,
-        "no change written"
-    );
+    assert_eq!(app.state.store.read(changes::last_seq).unwrap(), seq, "no change written");
 
     let path = dir.path().join("engineering/tls-renewal.md");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("check the issuer logs", "page the platform team");
+    let text = std::fs::read_to_string(&path).unwrap().replace("check the issuer logs", "page the platform team");
     std::fs::write(&path, text).unwrap();
     let third = app.import(dir.path()).await;
     assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 4));
-    let revs = app
-        .get("/api/v1/cards/engineering-tls-renewal/revisions")
-        .await
-        .json();
+    let revs = app.get("/api/v1/cards/engineering-tls-renewal/revisions").await.json();
     assert_eq!(revs["revisions"].as_array().unwrap().len(), 2);
     assert_eq!(revs["revisions"][0]["author"], "import");
     let hits = app.get("/api/v1/search?q=platform").await.json();
-    assert_eq!(
-        hits["hits"][0]["slug"], "engineering-tls-renewal",
-        "the change is searchable"
-    );
+    assert_eq!(hits["hits"][0]["slug"], "engineering-tls-renewal", "the change is searchable");
 }
 
 #[actix_web::test]
 async fn a_one_off_import_is_not_tied_to_its_folder() {
     let app = TestApp::new().await;
-    let report = import::import_dir(
-        &app.state.store,
-        &fixtures().join("kb"),
-        Source::OneOff,
-        app.clock.now_utc(),
-        &|_, _| {},
-    );
+    let report =
+        import::import_dir(&app.state.store, &fixtures().join("kb"), Source::OneOff, app.clock.now_utc(), &|_, _| {});
     assert_eq!(report.created, 5);
-    let card = app
-        .state
-        .store
-        .read(|c| cards::by_slug(c, "engineering-deploying"))
-        .unwrap();
+    let card = app.state.store.read(|c| cards::by_slug(c, "engineering-deploying")).unwrap();
     assert_eq!(card.source_path, None);
-    let again = import::import_dir(
-        &app.state.store,
-        &fixtures().join("kb"),
-        Source::OneOff,
-        app.clock.now_utc(),
-        &|_, _| {},
-    );
+    let again =
+        import::import_dir(&app.state.store, &fixtures().join("kb"), Source::OneOff, app.clock.now_utc(), &|_, _| {});
     assert_eq!(again.unchanged, 5, "found again by slug");
 }
 
@@ -165,9 +112,7 @@ async fn the_index_catches_up_after_a_restart_and_rebuilds_when_lost() {
     let dir = app.close();
     {
         let store = verity::app::open_store(&dir.path().join("data"), None).unwrap();
-        let col = store
-            .read(|c| verity_store::collections::get(c, "eng"))
-            .unwrap();
+        let col = store.read(|c| verity_store::collections::get(c, "eng")).unwrap();
         store
             .write(|c| {
                 cards::create(
@@ -190,17 +135,8 @@ async fn the_index_catches_up_after_a_restart_and_rebuilds_when_lost() {
     }
     let app = TestApp::open(dir, None).await;
     let seq = app.state.store.read(changes::last_seq).unwrap();
-    assert!(
-        app.state
-            .indexer
-            .wait_for(seq, std::time::Duration::from_secs(30))
-            .await
-    );
-    assert_eq!(
-        app.get("/api/v1/search?q=betawords").await.json()["total"],
-        1,
-        "caught up from the commit payload"
-    );
+    assert!(app.state.indexer.wait_for(seq, std::time::Duration::from_secs(30)).await);
+    assert_eq!(app.get("/api/v1/search?q=betawords").await.json()["total"], 1, "caught up from the commit payload");
     assert_eq!(app.get("/api/v1/search?q=alpha").await.json()["total"], 1);
 
     // Lose the index entirely: it is rebuilt from the database.
@@ -208,10 +144,7 @@ async fn the_index_catches_up_after_a_restart_and_rebuilds_when_lost() {
     let dir = app.close();
     std::fs::remove_dir_all(data.join("index")).unwrap();
     let app = TestApp::open(dir, None).await;
-    assert_eq!(
-        app.get("/api/v1/search?q=betawords").await.json()["total"],
-        1
-    );
+    assert_eq!(app.get("/api/v1/search?q=betawords").await.json()["total"], 1);
     assert_eq!(app.get("/api/v1/search?q=").await.json()["total"], 2);
 }
 
@@ -219,8 +152,7 @@ async fn the_index_catches_up_after_a_restart_and_rebuilds_when_lost() {
 /// findable by its title. Runs when ../shared/corpora is present (CI and developers).
 #[actix_web::test]
 async fn govuk_developer_docs_are_all_findable_by_title() {
-    let corpus =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/govuk-developer-docs/source");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/govuk-developer-docs/source");
     if !corpus.is_dir() {
         eprintln!("skipped: {} is not here", corpus.display());
         return;
@@ -229,51 +161,25 @@ async fn govuk_developer_docs_are_all_findable_by_title() {
     let report = app.import(&corpus).await;
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     assert!(report.created >= 238, "{report}");
-    let total = app.get("/api/v1/cards?limit=1").await.json()["total"]
-        .as_u64()
-        .unwrap();
+    let total = app.get("/api/v1/cards?limit=1").await.json()["total"].as_u64().unwrap();
     let mut missing = Vec::new();
     let mut offset = 0;
     while offset < total {
-        let page = app
-            .get(&format!("/api/v1/cards?limit=1000&offset={offset}"))
-            .await
-            .json();
+        let page = app.get(&format!("/api/v1/cards?limit=1000&offset={offset}")).await.json();
         for card in page["cards"].as_array().unwrap() {
             let title = card["title"].as_str().unwrap();
             let q = verity::auth::urlencode(&format!("\"{}\"", title.replace('"', " ")));
-            let hits = app
-                .get(&format!("/api/v1/search?q={q}&limit=10"))
-                .await
-                .json();
-            let found = hits["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["slug"] == card["slug"]);
+            let hits = app.get(&format!("/api/v1/search?q={q}&limit=10")).await.json();
+            let found = hits["hits"].as_array().unwrap().iter().any(|h| h["slug"] == card["slug"]);
             if !found {
-                let plain = app
-                    .get(&format!(
-                        "/api/v1/search?q={}&limit=10",
-                        verity::auth::urlencode(title)
-                    ))
-                    .await
-                    .json();
-                if !plain["hits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|h| h["slug"] == card["slug"])
-                {
+                let plain =
+                    app.get(&format!("/api/v1/search?q={}&limit=10", verity::auth::urlencode(title))).await.json();
+                if !plain["hits"].as_array().unwrap().iter().any(|h| h["slug"] == card["slug"]) {
                     missing.push(title.to_owned());
                 }
             }
         }
         offset += 1000;
     }
-    assert!(
-        missing.is_empty(),
-        "{} of {total} titles not found in the top 10: {missing:?}",
-        missing.len()
-    );
+    assert!(missing.is_empty(), "{} of {total} titles not found in the top 10: {missing:?}", missing.len());
 }

@@ -6,3 +6,4 @@ mod pages;
 mod postgres;
 mod search;
 mod support;
+mod verification;

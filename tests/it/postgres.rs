@@ -9,10 +9,7 @@ use crate::support::{Backend, TestApp, fixtures};
 async fn postgres_app(test: &str) -> Option<TestApp> {
     let app = TestApp::on(Backend::Postgres).await;
     if app.is_none() {
-        eprintln!(
-            "{test}: PostgreSQL skipped; set {} to run it",
-            verity_store::testing::TEST_DATABASE_URL
-        );
+        eprintln!("{test}: PostgreSQL skipped; set {} to run it", verity_store::testing::TEST_DATABASE_URL);
     }
     app
 }
@@ -22,13 +19,7 @@ async fn postgres_cards_revisions_conflicts_and_search() {
     let Some(app) = postgres_app("postgres_cards_revisions_conflicts_and_search").await else {
         return;
     };
-    app.card(
-        "eng",
-        "Escalation policy",
-        "Page the on-call engineer.",
-        &["incidents"],
-    )
-    .await;
+    app.card("eng", "Escalation policy", "Page the on-call engineer.", &["incidents"]).await;
     let r = app
         .put(
             "/api/v1/cards/escalation-policy?wait=true",
@@ -36,17 +27,9 @@ async fn postgres_cards_revisions_conflicts_and_search() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let conflict = app
-        .put(
-            "/api/v1/cards/escalation-policy",
-            json!({"title": "x", "body": "y", "base_rev": 1}),
-        )
-        .await;
+    let conflict = app.put("/api/v1/cards/escalation-policy", json!({"title": "x", "body": "y", "base_rev": 1})).await;
     assert_eq!(conflict.status, StatusCode::CONFLICT);
-    let revs = app
-        .get("/api/v1/cards/escalation-policy/revisions")
-        .await
-        .json();
+    let revs = app.get("/api/v1/cards/escalation-policy/revisions").await.json();
     assert_eq!(revs["revisions"].as_array().unwrap().len(), 2);
     let hits = app.get("/api/v1/search?q=secondary").await.json();
     assert_eq!(hits["hits"][0]["slug"], "escalation-policy");
@@ -59,13 +42,7 @@ async fn postgres_import_and_status_filters() {
     };
     let report = app.import(&fixtures().join("kb")).await;
     assert_eq!(report.created, 5);
-    assert_eq!(
-        app.get("/api/v1/cards?status=stale").await.json()["total"],
-        1
-    );
-    assert_eq!(
-        app.get("/api/v1/search?status=verified").await.json()["total"],
-        1
-    );
+    assert_eq!(app.get("/api/v1/cards?status=stale").await.json()["total"], 1);
+    assert_eq!(app.get("/api/v1/search?status=verified").await.json()["total"], 1);
     assert_eq!(app.import(&fixtures().join("kb")).await.unchanged, 5);
 }

@@ -9,13 +9,7 @@ use crate::support::{TestApp, fixtures};
 #[actix_web::test]
 async fn a_write_with_wait_is_searchable_at_once() {
     let app = TestApp::new().await;
-    app.card(
-        "eng",
-        "Quokka handling",
-        "The quokkafact word appears here.",
-        &[],
-    )
-    .await;
+    app.card("eng", "Quokka handling", "The quokkafact word appears here.", &[]).await;
     let r = app.get("/api/v1/search?q=quokkafact").await.json();
     assert_eq!(r["total"], 1);
     assert_eq!(r["hits"][0]["slug"], "quokka-handling");
@@ -27,14 +21,8 @@ async fn a_write_with_wait_is_searchable_at_once() {
         )
         .await;
     assert_eq!(put.status, StatusCode::OK);
-    assert_eq!(
-        app.get("/api/v1/search?q=quokkafact").await.json()["total"],
-        0
-    );
-    assert_eq!(
-        app.get("/api/v1/search?q=wombatfact").await.json()["total"],
-        1
-    );
+    assert_eq!(app.get("/api/v1/search?q=quokkafact").await.json()["total"], 0);
+    assert_eq!(app.get("/api/v1/search?q=wombatfact").await.json()["total"], 1);
 }
 
 #[actix_web::test]
@@ -52,11 +40,7 @@ async fn hits_carry_highlighted_snippets_and_every_facet() {
     assert_eq!(hit["tags"], json!(["runbook", "tls"]));
     assert_eq!(hit["status"], "stale");
     assert!(hit["score"].as_f64().unwrap() > 0.0);
-    assert!(
-        hit["snippet"].as_str().unwrap().contains("<b>renew</b>"),
-        "{}",
-        hit["snippet"]
-    );
+    assert!(hit["snippet"].as_str().unwrap().contains("<b>renew</b>"), "{}", hit["snippet"]);
     assert_eq!(j["facets"]["collection"], json!({"engineering": 1}));
     assert_eq!(j["facets"]["status"], json!({"stale": 1}));
     assert_eq!(j["facets"]["tag"], json!({"runbook": 1, "tls": 1}));
@@ -68,33 +52,15 @@ async fn filters_narrow_results_and_facets_count_them() {
     app.import(&fixtures().join("kb")).await;
     let all = app.get("/api/v1/search?q=").await.json();
     assert_eq!(all["total"], 5, "browsing without words lists every card");
-    assert_eq!(
-        all["facets"]["collection"],
-        json!({"engineering": 2, "broken": 1, "general": 1, "people": 1})
-    );
-    assert_eq!(
-        all["facets"]["status"],
-        json!({"verified": 1, "stale": 1, "unverified": 3})
-    );
-    let eng = app
-        .get("/api/v1/search?collection=engineering")
-        .await
-        .json();
+    assert_eq!(all["facets"]["collection"], json!({"engineering": 2, "broken": 1, "general": 1, "people": 1}));
+    assert_eq!(all["facets"]["status"], json!({"verified": 1, "stale": 1, "unverified": 3}));
+    let eng = app.get("/api/v1/search?collection=engineering").await.json();
     assert_eq!(eng["total"], 2);
-    let runbooks = app
-        .get("/api/v1/search?tag=runbook&status=verified")
-        .await
-        .json();
+    let runbooks = app.get("/api/v1/search?tag=runbook&status=verified").await.json();
     assert_eq!(runbooks["total"], 1);
     assert_eq!(runbooks["hits"][0]["slug"], "engineering-deploying");
     let paged = app.get("/api/v1/search?limit=2&offset=4").await.json();
-    assert_eq!(
-        (
-            paged["total"].clone(),
-            paged["hits"].as_array().unwrap().len()
-        ),
-        (json!(5), 1)
-    );
+    assert_eq!((paged["total"].clone(), paged["hits"].as_array().unwrap().len()), (json!(5), 1));
     let bad = app.get("/api/v1/search?status=great").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
@@ -104,82 +70,41 @@ async fn status_in_search_follows_the_clock_without_any_write() {
     let app = TestApp::new().await;
     app.import(&fixtures().join("kb")).await;
     let status = |j: &serde_json::Value| j["hits"][0]["status"].as_str().unwrap().to_owned();
-    assert_eq!(
-        status(&app.get("/api/v1/search?q=pipeline").await.json()),
-        "verified"
-    );
+    assert_eq!(status(&app.get("/api/v1/search?q=pipeline").await.json()), "verified");
     // deploying.md was verified on 2026-05-20 for 3 months (90 days): due 2026-08-18.
     app.clock.advance(Duration::days(75));
-    assert_eq!(
-        status(&app.get("/api/v1/search?q=pipeline").await.json()),
-        "due_soon"
-    );
+    assert_eq!(status(&app.get("/api/v1/search?q=pipeline").await.json()), "due_soon");
     app.clock.advance(Duration::days(10));
-    assert_eq!(
-        status(&app.get("/api/v1/search?q=pipeline").await.json()),
-        "stale"
-    );
-    assert_eq!(
-        app.get("/api/v1/search?status=stale").await.json()["total"],
-        2
-    );
-    assert_eq!(
-        app.get("/api/v1/cards?status=stale").await.json()["total"],
-        2,
-        "the list agrees with search"
-    );
+    assert_eq!(status(&app.get("/api/v1/search?q=pipeline").await.json()), "stale");
+    assert_eq!(app.get("/api/v1/search?status=stale").await.json()["total"], 2);
+    assert_eq!(app.get("/api/v1/cards?status=stale").await.json()["total"], 2, "the list agrees with search");
 }
 
 #[actix_web::test]
 async fn titles_weigh_more_than_bodies_and_stems_match() {
     let app = TestApp::new().await;
-    app.card("eng", "Escalation policy", "Who to call and when.", &[])
-        .await;
-    app.card(
-        "eng",
-        "Weekly report",
-        "Mentions escalation once, in passing.",
-        &[],
-    )
-    .await;
+    app.card("eng", "Escalation policy", "Who to call and when.", &[]).await;
+    app.card("eng", "Weekly report", "Mentions escalation once, in passing.", &[]).await;
     let j = app.get("/api/v1/search?q=escalations").await.json();
-    let slugs: Vec<&str> = j["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["slug"].as_str().unwrap())
-        .collect();
+    let slugs: Vec<&str> = j["hits"].as_array().unwrap().iter().map(|h| h["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, vec!["escalation-policy", "weekly-report"]);
 }
 
 #[actix_web::test]
 async fn queries_the_parser_rejects_still_answer() {
     let app = TestApp::new().await;
-    app.card("eng", "Escalation policy", "Who to call.", &[])
-        .await;
-    for q in [
-        "%22unbalanced%20AND%20(%20-",
-        "title%3A",
-        "((((",
-        "%5B%5D%7B%7D",
-        "-",
-        "*",
-    ] {
+    app.card("eng", "Escalation policy", "Who to call.", &[]).await;
+    for q in ["%22unbalanced%20AND%20(%20-", "title%3A", "((((", "%5B%5D%7B%7D", "-", "*"] {
         let r = app.get(&format!("/api/v1/search?q={q}")).await;
         assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());
     }
-    let j = app
-        .get("/api/v1/search?q=escalation%20AND%20(")
-        .await
-        .json();
+    let j = app.get("/api/v1/search?q=escalation%20AND%20(").await.json();
     assert_eq!(j["total"], 1, "the understood part still searches");
 }
 
 #[actix_web::test]
 async fn search_needs_a_signed_in_user() {
     let app = TestApp::new().await;
-    let r = app
-        .call(awc::http::Method::GET, "/api/v1/search?q=x", None, None)
-        .await;
+    let r = app.call(awc::http::Method::GET, "/api/v1/search?q=x", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

@@ -51,8 +51,7 @@ pub struct Response {
 
 impl Response {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn text(&self) -> String {
@@ -67,19 +66,14 @@ impl Response {
     pub fn error_code(&self) -> String {
         let j = self.json();
         assert!(j["error"]["message"].is_string(), "no error message in {j}");
-        j["error"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error code in {j}"))
-            .to_owned()
+        j["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {j}")).to_owned()
     }
 }
 
 impl TestApp {
     /// A signed-in admin on a fresh SQLite database.
     pub async fn new() -> TestApp {
-        TestApp::on(Backend::Sqlite)
-            .await
-            .expect("SQLite is always available")
+        TestApp::on(Backend::Sqlite).await.expect("SQLite is always available")
     }
 
     /// `None` for PostgreSQL when `VERITY_TEST_DATABASE_URL` is not set.
@@ -105,19 +99,9 @@ impl TestApp {
         let state = runtime.state.clone();
         let app_state = state.clone();
         let server = actix_test::start(move || build_app(app_state.clone()));
-        let client = awc::Client::builder()
-            .disable_redirects()
-            .timeout(std::time::Duration::from_secs(60))
-            .finish();
-        let mut app = TestApp {
-            server,
-            client,
-            state,
-            clock,
-            token: String::new(),
-            dir: Some(dir),
-            runtime: Some(runtime),
-        };
+        let client = awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish();
+        let mut app =
+            TestApp { server, client, state, clock, token: String::new(), dir: Some(dir), runtime: Some(runtime) };
         app.token = app.login("admin", ADMIN_PASSWORD).await;
         app
     }
@@ -143,39 +127,19 @@ impl TestApp {
                 None,
             )
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::OK,
-            "login as {username}: {}",
-            r.text()
-        );
+        assert_eq!(r.status, StatusCode::OK, "login as {username}: {}", r.text());
         r.json()["token"].as_str().unwrap().to_owned()
     }
 
     /// Creates a user with a role and returns a token for them.
     pub async fn user(&self, username: &str, role: Role) -> String {
         let hash = verity::auth::hash_password("password-123").unwrap();
-        let new = users::NewUser {
-            username,
-            display_name: username,
-            email: None,
-            password_hash: Some(&hash),
-            role,
-        };
-        self.state
-            .store
-            .write(|c| users::create(c, &new, t0()))
-            .unwrap();
+        let new = users::NewUser { username, display_name: username, email: None, password_hash: Some(&hash), role };
+        self.state.store.write(|c| users::create(c, &new, t0())).unwrap();
         self.login(username, "password-123").await
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        json: Option<Value>,
-        token: Option<&str>,
-    ) -> Response {
+    pub async fn call(&self, method: Method, path: &str, json: Option<Value>, token: Option<&str>) -> Response {
         let mut req = self.client.request(method, self.server.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -186,20 +150,10 @@ impl TestApp {
         }
         .unwrap_or_else(|e| panic!("{path}: {e}"));
         let body = res.body().limit(64 * 1024 * 1024).await.unwrap().to_vec();
-        Response {
-            status: res.status(),
-            headers: res.headers().clone(),
-            body,
-        }
+        Response { status: res.status(), headers: res.headers().clone(), body }
     }
 
-    pub async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Response {
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Response {
         let mut res = self
             .client
             .request(method, self.server.url(path))
@@ -209,11 +163,7 @@ impl TestApp {
             .await
             .unwrap();
         let body = res.body().limit(64 * 1024 * 1024).await.unwrap().to_vec();
-        Response {
-            status: res.status(),
-            headers: res.headers().clone(),
-            body,
-        }
+        Response { status: res.status(), headers: res.headers().clone(), body }
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -221,47 +171,33 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.call(Method::POST, path, Some(body), Some(&self.token))
-            .await
+        self.call(Method::POST, path, Some(body), Some(&self.token)).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Response {
-        self.call(Method::PUT, path, Some(body), Some(&self.token))
-            .await
+        self.call(Method::PUT, path, Some(body), Some(&self.token)).await
     }
 
     /// Creates a collection and a card in it, searchable on return; gives its JSON.
     pub async fn card(&self, collection: &str, title: &str, body: &str, tags: &[&str]) -> Value {
-        let c = self
+        let c = self.post("/api/v1/collections", serde_json::json!({"slug": collection, "name": collection})).await;
+        assert!(c.status == StatusCode::CREATED || c.error_code() == "invalid_input", "{}", c.text());
+        let r = self
             .post(
-                "/api/v1/collections",
-                serde_json::json!({"slug": collection, "name": collection}),
+                "/api/v1/cards?wait=true",
+                serde_json::json!({"title": title, "body": body, "collection": collection, "tags": tags}),
             )
             .await;
-        assert!(
-            c.status == StatusCode::CREATED || c.error_code() == "invalid_input",
-            "{}",
-            c.text()
-        );
-        let r = self.post("/api/v1/cards?wait=true", serde_json::json!({"title": title, "body": body, "collection": collection, "tags": tags})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         r.json()
     }
 
     /// Imports a folder as the content folder and waits until it is searchable.
     pub async fn import(&self, dir: &Path) -> ImportReport {
-        let report = import::import_dir(
-            &self.state.store,
-            dir,
-            Source::ContentFolder,
-            self.clock.now_utc(),
-            &|_, _| {},
-        );
+        let report =
+            import::import_dir(&self.state.store, dir, Source::ContentFolder, self.clock.now_utc(), &|_, _| {});
         assert!(
-            self.state
-                .indexer
-                .wait_for(report.last_seq, std::time::Duration::from_secs(30))
-                .await,
+            self.state.indexer.wait_for(report.last_seq, std::time::Duration::from_secs(30)).await,
             "index caught up"
         );
         report

@@ -34,15 +34,7 @@ pub enum ParseError {
     BadValue { key: String, reason: String },
 }
 
-const KNOWN_KEYS: [&str; 7] = [
-    "title",
-    "tags",
-    "owner",
-    "verifier",
-    "verify_every",
-    "verified_at",
-    "verified_by",
-];
+const KNOWN_KEYS: [&str; 7] = ["title", "tags", "owner", "verifier", "verify_every", "verified_at", "verified_by"];
 
 /// Parses one file. `file_stem` is the title of last resort.
 pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
@@ -69,47 +61,25 @@ pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
     let owner = take_string(&mut map, "owner")?;
     let verifier = take_string(&mut map, "verifier")?;
     let verify_every = take_string(&mut map, "verify_every")?
-        .map(|s| {
-            s.parse::<Interval>()
-                .map_err(|e| bad("verify_every", &e.to_string()))
-        })
+        .map(|s| s.parse::<Interval>().map_err(|e| bad("verify_every", &e.to_string())))
         .transpose()?;
     let verified_at = take_string(&mut map, "verified_at")?
         .map(|s| {
-            parse_instant(&s).ok_or_else(|| {
-                bad(
-                    "verified_at",
-                    "expected a date such as 2026-03-31 or 2026-03-31T09:00:00Z",
-                )
-            })
+            parse_instant(&s)
+                .ok_or_else(|| bad("verified_at", "expected a date such as 2026-03-31 or 2026-03-31T09:00:00Z"))
         })
         .transpose()?;
     let verified_by = take_string(&mut map, "verified_by")?;
 
     let body = body.to_owned();
-    let title = title
-        .or_else(|| markdown::first_heading(&body))
-        .unwrap_or_else(|| file_stem.to_owned());
+    let title = title.or_else(|| markdown::first_heading(&body)).unwrap_or_else(|| file_stem.to_owned());
     debug_assert!(KNOWN_KEYS.iter().all(|k| !map.contains_key(*k)));
-    Ok(CardDraft {
-        title,
-        body,
-        tags,
-        owner,
-        verifier,
-        verify_every,
-        verified_at,
-        verified_by,
-        extra: map,
-    })
+    Ok(CardDraft { title, body, tags, owner, verifier, verify_every, verified_at, verified_by, extra: map })
 }
 
 /// Splits `---\nyaml\n---\nbody`; text without an opening `---` line is all body.
 fn split(text: &str) -> Result<(Option<&str>, &str), ParseError> {
-    let Some(rest) = text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    else {
+    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
         return Ok((None, text));
     };
     let mut offset = 0;
@@ -119,9 +89,7 @@ fn split(text: &str) -> Result<(Option<&str>, &str), ParseError> {
             let body = &rest[offset + line.len()..];
             return Ok((
                 Some(&rest[..offset]),
-                body.strip_prefix("\r\n")
-                    .or_else(|| body.strip_prefix('\n'))
-                    .unwrap_or(body),
+                body.strip_prefix("\r\n").or_else(|| body.strip_prefix('\n')).unwrap_or(body),
             ));
         }
         offset += line.len();
@@ -133,8 +101,7 @@ fn yaml_to_map(yaml: &str) -> Result<Map<String, Value>, ParseError> {
     if yaml.trim().is_empty() {
         return Ok(Map::new());
     }
-    let value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(yaml).map_err(|e| ParseError::Yaml(e.to_string()))?;
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).map_err(|e| ParseError::Yaml(e.to_string()))?;
     match value {
         serde_yaml_ng::Value::Null => Ok(Map::new()),
         serde_yaml_ng::Value::Mapping(_) => match serde_json::to_value(&value) {
@@ -147,10 +114,7 @@ fn yaml_to_map(yaml: &str) -> Result<Map<String, Value>, ParseError> {
 }
 
 fn bad(key: &str, reason: &str) -> ParseError {
-    ParseError::BadValue {
-        key: key.to_owned(),
-        reason: reason.to_owned(),
-    }
+    ParseError::BadValue { key: key.to_owned(), reason: reason.to_owned() }
 }
 
 fn scalar_to_string(v: Value) -> Option<String> {
@@ -180,20 +144,12 @@ fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
             return Some(t.and_utc());
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
 }
 
 #[cfg(test)]
@@ -209,10 +165,7 @@ mod tests {
         assert_eq!(d.owner.as_deref(), Some("mei"));
         assert_eq!(d.verifier.as_deref(), Some("sre"));
         assert_eq!(d.verify_every.unwrap().as_days(), 90);
-        assert_eq!(
-            d.verified_at.unwrap().to_rfc3339(),
-            "2026-05-10T00:00:00+00:00"
-        );
+        assert_eq!(d.verified_at.unwrap().to_rfc3339(), "2026-05-10T00:00:00+00:00");
         assert_eq!(d.verified_by.as_deref(), Some("mei"));
         assert_eq!(d.body, "# Escalation\n\nPage the on-call.\n");
         assert!(d.extra.is_empty());
@@ -229,17 +182,9 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_first_heading_then_file_name() {
-        assert_eq!(
-            parse("Intro\n\n# The Heading\n", "stem").unwrap().title,
-            "The Heading"
-        );
+        assert_eq!(parse("Intro\n\n# The Heading\n", "stem").unwrap().title, "The Heading");
         assert_eq!(parse("no heading at all", "stem").unwrap().title, "stem");
-        assert_eq!(
-            parse("---\ntags: a, b\n---\n# From heading\n", "stem")
-                .unwrap()
-                .title,
-            "From heading"
-        );
+        assert_eq!(parse("---\ntags: a, b\n---\n# From heading\n", "stem").unwrap().title, "From heading");
     }
 
     #[test]
@@ -257,18 +202,9 @@ mod tests {
 
     #[test]
     fn broken_files_say_why() {
-        assert_eq!(
-            parse("---\ntitle: x\nno end\n", "x"),
-            Err(ParseError::Unterminated)
-        );
-        assert!(matches!(
-            parse("---\ntitle: [unclosed\n---\n", "x"),
-            Err(ParseError::Yaml(_))
-        ));
-        assert_eq!(
-            parse("---\n- a\n- b\n---\n", "x"),
-            Err(ParseError::NotAMapping)
-        );
+        assert_eq!(parse("---\ntitle: x\nno end\n", "x"), Err(ParseError::Unterminated));
+        assert!(matches!(parse("---\ntitle: [unclosed\n---\n", "x"), Err(ParseError::Yaml(_))));
+        assert_eq!(parse("---\n- a\n- b\n---\n", "x"), Err(ParseError::NotAMapping));
         assert!(
             matches!(parse("---\nverify_every: often\n---\n", "x"), Err(ParseError::BadValue { key, .. }) if key == "verify_every")
         );

@@ -44,26 +44,18 @@ pub fn scan(root: &Path) -> Scan {
     let canonical_root = match root.canonicalize() {
         Ok(r) => r,
         Err(e) => {
-            out.errors.push(FileError {
-                path: root.display().to_string(),
-                reason: format!("cannot open the folder: {e}"),
-            });
+            out.errors
+                .push(FileError { path: root.display().to_string(), reason: format!("cannot open the folder: {e}") });
             return out;
         }
     };
-    let walker = WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
+    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
     for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
-                out.errors.push(FileError {
-                    path,
-                    reason: e.to_string(),
-                });
+                out.errors.push(FileError { path, reason: e.to_string() });
                 continue;
             }
         };
@@ -81,9 +73,7 @@ pub fn scan(root: &Path) -> Scan {
 
 fn read_card_file(canonical_root: &Path, path: &Path, rel: &str) -> Result<CardFile, String> {
     // A symlink may point anywhere; only follow it when it stays inside the folder.
-    let real = path
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve: {e}"))?;
+    let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
     if !real.starts_with(canonical_root) {
         return Err("a symlink that points outside the content folder".into());
     }
@@ -91,8 +81,8 @@ fn read_card_file(canonical_root: &Path, path: &Path, rel: &str) -> Result<CardF
         return Err("not a regular file".into());
     }
     let bytes = std::fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
     let stem = stem(rel);
     let draft = parse(&text, &stem).map_err(|e| e.to_string())?;
     let collection_dir = first_folder(rel);
@@ -101,13 +91,7 @@ fn read_card_file(canonical_root: &Path, path: &Path, rel: &str) -> Result<CardF
         None => Slug::from_text(ROOT_COLLECTION, ROOT_COLLECTION),
     };
     let slug = Slug::from_text(&without_extension(rel).replace('/', " "), "card");
-    Ok(CardFile {
-        path: rel.to_owned(),
-        collection,
-        collection_dir,
-        slug,
-        draft,
-    })
+    Ok(CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft })
 }
 
 /// A folder name as people read it: `time-zones` -> `Time zones`.
@@ -121,24 +105,16 @@ pub fn collection_name(dir: &str) -> String {
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str()
-        .is_none_or(|n| n.starts_with('.') || n.starts_with('_') || n.ends_with('~'))
+    name.to_str().is_none_or(|n| n.starts_with('.') || n.starts_with('_') || n.ends_with('~'))
 }
 
 fn is_markdown(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("md" | "markdown")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"))
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    let rel: PathBuf = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .collect();
+    let rel: PathBuf =
+        path.strip_prefix(root).unwrap_or(path).components().filter(|c| matches!(c, Component::Normal(_))).collect();
     rel.to_string_lossy().replace('\\', "/")
 }
 
@@ -148,10 +124,7 @@ fn first_folder(rel: &str) -> Option<String> {
 
 /// `a/b/runbook.html.md` -> `a/b/runbook` (the `.html` of static-site sources goes too).
 fn without_extension(rel: &str) -> &str {
-    let s = rel
-        .strip_suffix(".md")
-        .or_else(|| rel.strip_suffix(".markdown"))
-        .unwrap_or(rel);
+    let s = rel.strip_suffix(".md").or_else(|| rel.strip_suffix(".markdown")).unwrap_or(rel);
     s.strip_suffix(".html").unwrap_or(s)
 }
 
@@ -175,16 +148,8 @@ mod tests {
     fn folders_become_collections_and_paths_become_slugs() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "welcome.md", b"# Welcome\n");
-        write(
-            dir.path(),
-            "time-zones/overlap-hours.md",
-            b"---\ntitle: Overlap hours\n---\nText\n",
-        );
-        write(
-            dir.path(),
-            "engineering/runbooks/deploy.html.md",
-            b"# Deploy\n",
-        );
+        write(dir.path(), "time-zones/overlap-hours.md", b"---\ntitle: Overlap hours\n---\nText\n");
+        write(dir.path(), "engineering/runbooks/deploy.html.md", b"# Deploy\n");
         write(dir.path(), "notes.txt", b"not markdown");
         write(dir.path(), ".git/HEAD.md", b"hidden");
         write(dir.path(), "drafts/.secret.md", b"hidden");
@@ -193,30 +158,13 @@ mod tests {
         let got: Vec<(&str, &str, &str, &str)> = scan
             .files
             .iter()
-            .map(|f| {
-                (
-                    f.path.as_str(),
-                    f.collection.as_str(),
-                    f.slug.as_str(),
-                    f.draft.title.as_str(),
-                )
-            })
+            .map(|f| (f.path.as_str(), f.collection.as_str(), f.slug.as_str(), f.draft.title.as_str()))
             .collect();
         assert_eq!(
             got,
             vec![
-                (
-                    "engineering/runbooks/deploy.html.md",
-                    "engineering",
-                    "engineering-runbooks-deploy",
-                    "Deploy"
-                ),
-                (
-                    "time-zones/overlap-hours.md",
-                    "time-zones",
-                    "time-zones-overlap-hours",
-                    "Overlap hours"
-                ),
+                ("engineering/runbooks/deploy.html.md", "engineering", "engineering-runbooks-deploy", "Deploy"),
+                ("time-zones/overlap-hours.md", "time-zones", "time-zones-overlap-hours", "Overlap hours"),
                 ("welcome.md", "general", "welcome", "Welcome"),
             ]
         );
@@ -232,18 +180,11 @@ mod tests {
         write(dir.path(), "a/z-also-good.md", b"plain");
         let scan = scan(dir.path());
         assert_eq!(
-            scan.files
-                .iter()
-                .map(|f| f.path.as_str())
-                .collect::<Vec<_>>(),
+            scan.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
             vec!["a/good.md", "a/z-also-good.md"]
         );
         assert_eq!(scan.files[1].draft.title, "z also good");
-        let errors: Vec<(&str, &str)> = scan
-            .errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.reason.as_str()))
-            .collect();
+        let errors: Vec<(&str, &str)> = scan.errors.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].0, "a/binary.md");
         assert!(errors[0].1.contains("UTF-8"), "{errors:?}");
@@ -258,16 +199,8 @@ mod tests {
         write(outside.path(), "secret.md", b"# Secret\n");
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a/inside.md", b"# Inside\n");
-        std::os::unix::fs::symlink(
-            outside.path().join("secret.md"),
-            dir.path().join("a/link.md"),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink(
-            dir.path().join("a/inside.md"),
-            dir.path().join("a/alias.md"),
-        )
-        .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("a/link.md")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a/inside.md"), dir.path().join("a/alias.md")).unwrap();
         let scan = scan(dir.path());
         assert_eq!(scan.errors.len(), 1, "{:?}", scan.errors);
         assert_eq!(scan.errors[0].path, "a/link.md");

@@ -43,22 +43,19 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("code", ["class"])
         .add_tag_attributes("div", ["class"])
         .add_tag_attributes("sup", ["class"])
-        .add_tag_attributes("th", ["style"])
-        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("th", ["class"])
+        .add_tag_attributes("td", ["class"])
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             // Task-list boxes only: no text inputs, no forms.
             ("input", "type") => (value == "checkbox").then(|| value.into()),
             ("input", _) => Some(value.into()),
-            // Table alignment is the only style pulldown-cmark writes.
-            (_, "style") => value
-                .strip_prefix("text-align: ")
-                .filter(|a| ["left", "right", "center"].contains(a))
-                .map(|_| value.into()),
+            // Table alignment, as classes: the Content-Security-Policy forbids inline styles.
+            ("th" | "td", "class") => {
+                ["align-left", "align-right", "align-center"].contains(&value).then(|| value.into())
+            }
             ("code", "class") => value.starts_with("language-").then(|| value.into()),
             // In-page links (footnotes) must follow the prefixed ids.
-            ("a", "href") if value.starts_with('#') => {
-                Some(format!("#{ID_PREFIX}{}", &value[1..]).into())
-            }
+            ("a", "href") if value.starts_with('#') => Some(format!("#{ID_PREFIX}{}", &value[1..]).into()),
             _ => Some(value.into()),
         });
     b
@@ -68,6 +65,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 pub fn render(markdown: &str) -> SafeHtml {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    for align in ["left", "right", "center"] {
+        html = html.replace(&format!(r#" style="text-align: {align}""#), &format!(r#" class="align-{align}""#));
+    }
     SafeHtml(SANITIZER.clean(&html).to_string())
 }
 
@@ -77,9 +77,7 @@ pub fn to_text(markdown: &str) -> String {
     let mut text = String::with_capacity(markdown.len());
     for event in Parser::new_ext(markdown, options()) {
         match event {
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                text.push_str(&t)
-            }
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
             Event::End(
                 TagEnd::Paragraph
@@ -103,9 +101,7 @@ pub fn without_title_heading<'a>(body: &'a str, title: &str) -> &'a str {
     let trimmed = body.trim_start();
     let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
     match first.trim_end().strip_prefix("# ") {
-        Some(heading) if heading.trim().eq_ignore_ascii_case(title.trim()) => {
-            rest.trim_start_matches(['\r', '\n'])
-        }
+        Some(heading) if heading.trim().eq_ignore_ascii_case(title.trim()) => rest.trim_start_matches(['\r', '\n']),
         _ => body,
     }
 }
@@ -117,9 +113,7 @@ pub fn headings(markdown: &str) -> Vec<String> {
 
 /// The first level-one heading, used as a title when a file names none.
 pub fn first_heading(markdown: &str) -> Option<String> {
-    headings_up_to(markdown, HeadingLevel::H1, 1)
-        .into_iter()
-        .next()
+    headings_up_to(markdown, HeadingLevel::H1, 1).into_iter().next()
 }
 
 fn headings_up_to(markdown: &str, deepest: HeadingLevel, limit: usize) -> Vec<String> {
@@ -127,20 +121,14 @@ fn headings_up_to(markdown: &str, deepest: HeadingLevel, limit: usize) -> Vec<St
     let mut current: Option<String> = None;
     for event in Parser::new_ext(markdown, options()) {
         match event {
-            Event::Start(Tag::Heading { level, .. }) if level <= deepest => {
-                current = Some(String::new())
-            }
+            Event::Start(Tag::Heading { level, .. }) if level <= deepest => current = Some(String::new()),
             Event::Text(t) | Event::Code(t) => {
                 if let Some(h) = current.as_mut() {
                     h.push_str(&t);
                 }
             }
             Event::End(TagEnd::Heading(_)) => {
-                if let Some(h) = current
-                    .take()
-                    .map(|h| h.trim().to_owned())
-                    .filter(|h| !h.is_empty())
-                {
+                if let Some(h) = current.take().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()) {
                     out.push(h);
                     if out.len() >= limit {
                         break;
@@ -162,11 +150,9 @@ mod tests {
         let md = "# Title\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\n~~old~~ new[^1]\n\n[^1]: A note.\n\n```rust\nfn main() {}\n```\n";
         let html = render(md).into_string();
         assert!(html.contains("<table>"), "{html}");
-        assert!(html.contains("text-align: right"), "{html}");
-        assert!(
-            html.contains(r#"type="checkbox""#) && html.contains("checked"),
-            "{html}"
-        );
+        assert!(html.contains(r#"<th class="align-right">"#), "{html}");
+        assert!(!html.contains("style="), "{html}");
+        assert!(html.contains(r#"type="checkbox""#) && html.contains("checked"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
         assert!(html.contains(r#"class="language-rust""#), "{html}");
         assert!(html.contains("footnote-definition"), "{html}");
@@ -187,15 +173,7 @@ mod tests {
             "<p style=\"background:url(javascript:alert(6))\">s</p>\n",
         );
         let html = render(md).into_string().to_lowercase();
-        for bad in [
-            "<script",
-            "onerror",
-            "javascript:",
-            "<iframe",
-            "onfocus",
-            "type=\"text\"",
-            "background",
-        ] {
+        for bad in ["<script", "onerror", "javascript:", "<iframe", "onfocus", "type=\"text\"", "background"] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
     }
@@ -203,10 +181,7 @@ mod tests {
     #[test]
     fn links_get_a_safe_rel() {
         let html = render("[site](https://example.com)").into_string();
-        assert!(
-            html.contains(r#"rel="nofollow noopener noreferrer""#),
-            "{html}"
-        );
+        assert!(html.contains(r#"rel="nofollow noopener noreferrer""#), "{html}");
     }
 
     #[test]
@@ -214,30 +189,15 @@ mod tests {
         let text = to_text(
             "# Deploying\n\nRun `make deploy` then **check** [the dashboard](https://x.example).\n\n```sh\ncargo build\n```\n",
         );
-        assert_eq!(
-            text,
-            "Deploying\nRun make deploy then check the dashboard.\ncargo build"
-        );
+        assert_eq!(text, "Deploying\nRun make deploy then check the dashboard.\ncargo build");
     }
 
     #[test]
     fn a_heading_repeating_the_title_can_be_left_out() {
-        assert_eq!(
-            without_title_heading("# Deploying\n\nText", "deploying"),
-            "Text"
-        );
-        assert_eq!(
-            without_title_heading("\n# Deploying\r\n\r\nText", "Deploying"),
-            "Text"
-        );
-        assert_eq!(
-            without_title_heading("# Other\n\nText", "Deploying"),
-            "# Other\n\nText"
-        );
-        assert_eq!(
-            without_title_heading("## Deploying\nText", "Deploying"),
-            "## Deploying\nText"
-        );
+        assert_eq!(without_title_heading("# Deploying\n\nText", "deploying"), "Text");
+        assert_eq!(without_title_heading("\n# Deploying\r\n\r\nText", "Deploying"), "Text");
+        assert_eq!(without_title_heading("# Other\n\nText", "Deploying"), "# Other\n\nText");
+        assert_eq!(without_title_heading("## Deploying\nText", "Deploying"), "## Deploying\nText");
         assert_eq!(without_title_heading("# Deploying", "Deploying"), "");
     }
 

@@ -20,16 +20,11 @@ impl Slug {
     pub fn parse(s: &str) -> Result<Self, InvalidSlug> {
         let valid = !s.is_empty()
             && s.len() <= 200
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-')
             && !s.contains("--");
-        if valid {
-            Ok(Slug(s.to_owned()))
-        } else {
-            Err(InvalidSlug(s.to_owned()))
-        }
+        if valid { Ok(Slug(s.to_owned())) } else { Err(InvalidSlug(s.to_owned())) }
     }
 
     /// Makes a slug from any text (a title, a file path); `fallback` when nothing is left,
@@ -40,11 +35,7 @@ impl Slug {
             let cut = s[..MAX_SLUG_CHARS].rfind('-').unwrap_or(MAX_SLUG_CHARS);
             s.truncate(cut);
         }
-        if s.is_empty() {
-            Slug(slug::slugify(fallback))
-        } else {
-            Slug(s)
-        }
+        if s.is_empty() { Slug(slug::slugify(fallback)) } else { Slug(s) }
     }
 
     /// The `n`th alternative for a slug that is taken: `deploy-2`, `deploy-3`, …
@@ -79,14 +70,8 @@ mod tests {
 
     #[test]
     fn slugs_from_titles_are_url_safe() {
-        assert_eq!(
-            Slug::from_text("Escalation policy: P1 & P2!", "card").as_str(),
-            "escalation-policy-p1-p2"
-        );
-        assert_eq!(
-            Slug::from_text("Ünïcödé Café", "card").as_str(),
-            "unicode-cafe"
-        );
+        assert_eq!(Slug::from_text("Escalation policy: P1 & P2!", "card").as_str(), "escalation-policy-p1-p2");
+        assert_eq!(Slug::from_text("Ünïcödé Café", "card").as_str(), "unicode-cafe");
         assert_eq!(Slug::from_text("!!!", "card").as_str(), "card");
     }
 
@@ -100,9 +85,7 @@ mod tests {
 
     #[test]
     fn parse_rejects_what_from_text_would_never_make() {
-        for bad in [
-            "", "UPPER", "a b", "-lead", "trail-", "dou--ble", "../etc", "a/b",
-        ] {
+        for bad in ["", "UPPER", "a b", "-lead", "trail-", "dou--ble", "../etc", "a/b"] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(Slug::parse("deploy-2").is_ok());

@@ -23,12 +23,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Verified,
-        Status::DueSoon,
-        Status::Stale,
-        Status::Unverified,
-    ];
+    pub const ALL: [Status; 4] = [Status::Verified, Status::DueSoon, Status::Stale, Status::Unverified];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,10 +59,7 @@ impl FromStr for Status {
     type Err = UnknownStatus;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_owned()))
+        Status::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| UnknownStatus(s.to_owned()))
     }
 }
 
@@ -132,9 +124,7 @@ impl FromStr for Interval {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || InvalidInterval(s.to_owned());
         let text = s.trim().to_ascii_lowercase();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let n: u32 = number.parse().map_err(|_| invalid())?;
         let per_unit = match unit.trim() {
@@ -144,9 +134,7 @@ impl FromStr for Interval {
             "y" | "year" | "years" => 365,
             _ => return Err(invalid()),
         };
-        n.checked_mul(per_unit)
-            .and_then(|days| Interval::days(days).ok())
-            .ok_or_else(invalid)
+        n.checked_mul(per_unit).and_then(|days| Interval::days(days).ok()).ok_or_else(invalid)
     }
 }
 
@@ -193,10 +181,7 @@ impl VerificationState {
         let interval = self.interval.duration();
         let due_at = verified_at + interval;
         let window = (interval / 10).min(DUE_SOON_MAX);
-        Some(DueTimes {
-            due_soon_at: due_at - window,
-            due_at,
-        })
+        Some(DueTimes { due_soon_at: due_at - window, due_at })
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> Status {
@@ -226,22 +211,13 @@ mod tests {
 
     #[test]
     fn intervals_parse_every_documented_spelling() {
-        for (text, days) in [
-            ("7d", 7),
-            ("2w", 14),
-            ("3m", 90),
-            ("1y", 365),
-            ("45", 45),
-            (" 6 Months ", 180),
-            ("1 week", 7),
-        ] {
+        for (text, days) in
+            [("7d", 7), ("2w", 14), ("3m", 90), ("1y", 365), ("45", 45), (" 6 Months ", 180), ("1 week", 7)]
+        {
             assert_eq!(text.parse::<Interval>().unwrap().as_days(), days, "{text}");
         }
         for bad in ["", "d", "0d", "-3d", "3x", "11y", "99999999999d", "1.5m"] {
-            assert!(
-                bad.parse::<Interval>().is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(bad.parse::<Interval>().is_err(), "{bad:?} should be rejected");
         }
     }
 
@@ -257,39 +233,24 @@ mod tests {
 
     #[test]
     fn never_verified_is_unverified() {
-        let s = VerificationState {
-            verified_at: None,
-            interval: DEFAULT_INTERVAL,
-            trusted: false,
-        };
+        let s = VerificationState { verified_at: None, interval: DEFAULT_INTERVAL, trusted: false };
         assert_eq!(s.status(at(2026, 1, 1)), Status::Unverified);
         assert_eq!(s.due_times(), None);
     }
 
     #[test]
     fn an_untrusted_edit_makes_a_fresh_verification_unverified() {
-        let s = VerificationState {
-            verified_at: Some(at(2026, 1, 1)),
-            interval: DEFAULT_INTERVAL,
-            trusted: false,
-        };
+        let s = VerificationState { verified_at: Some(at(2026, 1, 1)), interval: DEFAULT_INTERVAL, trusted: false };
         assert_eq!(s.status(at(2026, 1, 2)), Status::Unverified);
     }
 
     #[test]
     fn status_moves_from_verified_to_due_soon_to_stale() {
         // 90 days: the window is a week (a tenth would be 9 days).
-        let s = VerificationState {
-            verified_at: Some(at(2026, 1, 1)),
-            interval: DEFAULT_INTERVAL,
-            trusted: true,
-        };
+        let s = VerificationState { verified_at: Some(at(2026, 1, 1)), interval: DEFAULT_INTERVAL, trusted: true };
         let due = at(2026, 1, 1) + Duration::days(90);
         assert_eq!(s.status(at(2026, 1, 1)), Status::Verified);
-        assert_eq!(
-            s.status(due - Duration::days(7) - Duration::seconds(1)),
-            Status::Verified
-        );
+        assert_eq!(s.status(due - Duration::days(7) - Duration::seconds(1)), Status::Verified);
         assert_eq!(s.status(due - Duration::days(7)), Status::DueSoon);
         assert_eq!(s.status(due - Duration::seconds(1)), Status::DueSoon);
         assert_eq!(s.status(due), Status::Stale);

@@ -26,10 +26,7 @@ pub enum IndexError {
     #[error("the search index is in use by another process (is `verity serve` running?)")]
     Locked,
     #[error("search index I/O at {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Tantivy(#[from] tantivy::TantivyError),
 }
@@ -58,10 +55,7 @@ pub enum Opened {
 
 impl SearchIndex {
     pub fn open(dir: &Path) -> Result<(SearchIndex, Opened)> {
-        let io = |source| IndexError::Io {
-            path: dir.to_owned(),
-            source,
-        };
+        let io = |source| IndexError::Io { path: dir.to_owned(), source };
         let version_path = dir.join(VERSION_FILE);
         let current = std::fs::read_to_string(&version_path).ok();
         let mut opened = Opened::Existing;
@@ -80,18 +74,8 @@ impl SearchIndex {
         if opened == Opened::Fresh {
             std::fs::write(&version_path, SCHEMA_VERSION).map_err(io)?;
         }
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok((
-            SearchIndex {
-                index,
-                reader,
-                fields,
-            },
-            opened,
-        ))
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok((SearchIndex { index, reader, fields }, opened))
     }
 
     /// The writer. Only one may exist per index, across processes.
@@ -102,11 +86,7 @@ impl SearchIndex {
     /// The last change `seq` committed to the index (0 for a fresh one).
     pub fn applied_seq(&self) -> Result<i64> {
         let metas = self.index.load_metas()?;
-        Ok(metas
-            .payload
-            .as_deref()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0))
+        Ok(metas.payload.as_deref().and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
     /// Makes the last commit visible to searches.

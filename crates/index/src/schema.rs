@@ -2,12 +2,9 @@
 
 use tantivy::Index;
 use tantivy::schema::{
-    FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 
 /// English words: split on non-alphanumerics, lowercase, fold accents, stem.
 pub const ENGLISH: &str = "verity_en";
@@ -41,11 +38,7 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(ENGLISH)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
-        if stored {
-            options.set_stored()
-        } else {
-            options
-        }
+        if stored { options.set_stored() } else { options }
     };
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),

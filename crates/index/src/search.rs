@@ -3,15 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
 use verity_core::Status;
 
-use crate::schema::UPDATED_AT;
+use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
 use crate::status_facet::{StatusCounts, status_filter, status_of};
 use crate::{Result, SearchIndex};
 
@@ -67,45 +65,29 @@ impl SearchIndex {
         let query = self.with_filters(words.as_ref().map(|w| w.box_clone()), req, now);
 
         let limit = req.limit.max(1);
-        let facets = (
-            Count,
-            facet_collector("collection"),
-            facet_collector("tag"),
-            StatusCounts {
-                now: now.timestamp(),
-            },
-        );
-        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) =
-            match &words {
-                // Browsing without words: newest first.
-                None => {
-                    let top = TopDocs::with_limit(limit)
-                        .and_offset(req.offset)
-                        .order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
-                    let (top, facets) = searcher.search(&query, &(top, facets))?;
-                    (
-                        top.into_iter().map(|(_, addr)| (1.0, addr)).collect(),
-                        facets,
-                    )
-                }
-                Some(_) => searcher.search(
-                    &query,
-                    &(
-                        TopDocs::with_limit(limit)
-                            .and_offset(req.offset)
-                            .order_by_score(),
-                        facets,
-                    ),
-                )?,
-            };
+        let facets =
+            (Count, facet_collector("collection"), facet_collector("tag"), StatusCounts { now: now.timestamp() });
+        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) = match &words {
+            // Browsing without words: newest first.
+            None => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+                let (top, facets) = searcher.search(&query, &(top, facets))?;
+                (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
+            }
+            Some(_) => {
+                let top = TopDocs::with_limit(limit).and_offset(req.offset).tweak_score(rank_key(now.timestamp()));
+                let (top, facets) = searcher.search(&query, &(top, facets))?;
+                (top.into_iter().map(|(key, addr)| (key.score, addr)).collect(), facets)
+            }
+        };
 
         let snippets = match &words {
-            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(
-                |mut g| {
-                    g.set_max_num_chars(SNIPPET_CHARS);
-                    g
-                },
-            )?),
+            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(|mut g| {
+                g.set_max_num_chars(SNIPPET_CHARS);
+                g
+            })?),
             None => None,
         };
         let hits = addresses
@@ -113,12 +95,7 @@ impl SearchIndex {
             .map(|(score, addr)| self.hit(&searcher, addr, score, snippets.as_ref(), now))
             .collect::<Result<Vec<_>>>()?;
 
-        let status = Status::ALL
-            .iter()
-            .copied()
-            .zip(statuses)
-            .filter(|(_, n)| *n > 0)
-            .collect();
+        let status = Status::ALL.iter().copied().zip(statuses).filter(|(_, n)| *n > 0).collect();
         Ok(SearchResults {
             total,
             hits,
@@ -138,8 +115,7 @@ impl SearchIndex {
             return None;
         }
         let f = &self.fields;
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
         parser.set_field_boost(f.title, TITLE_BOOST);
         parser.set_field_boost(f.headings, HEADINGS_BOOST);
         parser.set_field_boost(f.tags_text, TAGS_BOOST);
@@ -150,21 +126,11 @@ impl SearchIndex {
         Some(query)
     }
 
-    fn with_filters(
-        &self,
-        words: Option<Box<dyn Query>>,
-        req: &SearchRequest,
-        now: DateTime<Utc>,
-    ) -> Box<dyn Query> {
+    fn with_filters(&self, words: Option<Box<dyn Query>>, req: &SearchRequest, now: DateTime<Utc>) -> Box<dyn Query> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
-        let filter = |q: Box<dyn Query>| {
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
-            )
-        };
+        let filter = |q: Box<dyn Query>| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>);
         if let Some(c) = &req.collection {
             clauses.push(filter(facet_term(f.collection, c)));
         }
@@ -175,10 +141,7 @@ impl SearchIndex {
             clauses.push(filter(status_filter(f, s, now)));
         }
         if clauses.len() == 1 {
-            return clauses
-                .pop()
-                .map(|(_, q)| q)
-                .unwrap_or_else(|| Box::new(AllQuery));
+            return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -193,12 +156,7 @@ impl SearchIndex {
     ) -> Result<Hit> {
         let f = &self.fields;
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let int = |field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0);
         let snippet_html = match snippets.map(|g| g.snippet_from_doc(&doc)) {
             Some(s) if !s.is_empty() => s.to_html(),
@@ -211,19 +169,62 @@ impl SearchIndex {
             title: text(f.title),
             snippet_html,
             collection: text(f.collection_slug),
-            tags: doc
-                .get_all(f.tags_text)
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            tags: doc.get_all(f.tags_text).filter_map(|v| v.as_str().map(str::to_owned)).collect(),
             status: status_of(
                 now.timestamp(),
-                doc.get_first(f.trusted)
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0),
+                doc.get_first(f.trusted).and_then(|v| v.as_u64()).unwrap_or(0),
                 int(f.due_soon_at),
                 int(f.due_at),
             ),
             score,
+        })
+    }
+}
+
+/// How hits are ordered: by relevance; at equal relevance (to two decimals) cards that
+/// are vouched for come before unverified and stale ones; then the most recently updated.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+struct RankKey {
+    relevance: i64,
+    trust: u8,
+    updated_at: i64,
+    score: Score,
+}
+
+fn trust_rank(status: Status) -> u8 {
+    match status {
+        Status::Verified => 3,
+        Status::DueSoon => 2,
+        Status::Unverified => 1,
+        Status::Stale => 0,
+    }
+}
+
+fn rank_key(now: i64) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
+    move |segment: &SegmentReader| {
+        let ff = segment.fast_fields();
+        let columns = (ff.u64(TRUSTED), ff.i64(DUE_SOON_AT), ff.i64(DUE_AT), ff.i64(UPDATED_AT));
+        let (Ok(trusted), Ok(due_soon_at), Ok(due_at), Ok(updated_at)) = columns else {
+            return Box::new(|_, score| RankKey {
+                relevance: (score * 100.0).round() as i64,
+                trust: 0,
+                updated_at: 0,
+                score,
+            });
+        };
+        Box::new(move |doc: DocId, score: Score| {
+            let status = status_of(
+                now,
+                trusted.first(doc).unwrap_or(0),
+                due_soon_at.first(doc).unwrap_or(0),
+                due_at.first(doc).unwrap_or(0),
+            );
+            RankKey {
+                relevance: (score * 100.0).round() as i64,
+                trust: trust_rank(status),
+                updated_at: updated_at.first(doc).unwrap_or(0),
+                score,
+            }
         })
     }
 }
@@ -235,25 +236,13 @@ fn facet_collector(field: &str) -> FacetCollector {
 }
 
 fn facet_term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_facet(field, &Facet::from_path([value])),
-        IndexRecordOption::Basic,
-    ))
+    Box::new(TermQuery::new(Term::from_facet(field, &Facet::from_path([value])), IndexRecordOption::Basic))
 }
 
 fn facet_counts(counts: &tantivy::collector::FacetCounts, k: usize) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = counts
         .get(Facet::root())
-        .map(|(facet, n)| {
-            (
-                facet
-                    .to_path()
-                    .last()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-                n,
-            )
-        })
+        .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out.truncate(k);
@@ -279,8 +268,5 @@ fn leading_text(text: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

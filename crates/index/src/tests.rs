@@ -10,14 +10,7 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
 }
 
-fn doc(
-    id: i64,
-    title: &str,
-    text: &str,
-    collection: &str,
-    tags: &[&str],
-    due_in_days: Option<i64>,
-) -> CardDoc {
+fn doc(id: i64, title: &str, text: &str, collection: &str, tags: &[&str], due_in_days: Option<i64>) -> CardDoc {
     CardDoc {
         id,
         slug: format!("card-{id}"),
@@ -26,20 +19,14 @@ fn doc(
         text: text.into(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         collection: collection.into(),
-        due: due_in_days.map(|d| DueTimes {
-            due_soon_at: now() + Duration::days(d - 7),
-            due_at: now() + Duration::days(d),
-        }),
+        due: due_in_days
+            .map(|d| DueTimes { due_soon_at: now() + Duration::days(d - 7), due_at: now() + Duration::days(d) }),
         updated_at: now() - Duration::days(id),
     }
 }
 
 fn request(q: &str) -> SearchRequest {
-    SearchRequest {
-        q: q.into(),
-        limit: 10,
-        ..SearchRequest::default()
-    }
+    SearchRequest { q: q.into(), limit: 10, ..SearchRequest::default() }
 }
 
 fn sample(dir: &std::path::Path) -> SearchIndex {
@@ -63,14 +50,7 @@ fn sample(dir: &std::path::Path) -> SearchIndex {
             &["deploys"],
             Some(3),
         ),
-        doc(
-            3,
-            "Expenses",
-            "Submit receipts within thirty days.",
-            "people",
-            &["money"],
-            Some(-5),
-        ),
+        doc(3, "Expenses", "Submit receipts within thirty days.", "people", &["money"], Some(-5)),
         doc(
             4,
             "Incident reviews",
@@ -102,10 +82,7 @@ fn title_matches_outrank_body_matches_and_stems_match() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
     let r = index.search(&request("escalations"), now()).unwrap();
-    assert_eq!(
-        r.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(),
-        vec!["card-1", "card-2"]
-    );
+    assert_eq!(r.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), vec!["card-1", "card-2"]);
     assert_eq!(r.total, 2);
     assert!(r.hits[0].score > r.hits[1].score);
 }
@@ -127,21 +104,9 @@ fn snippets_highlight_the_matched_words_and_escape_the_rest() {
     w.commit(1).unwrap();
     index.reload().unwrap();
     let hit = &index.search(&request("rollback"), now()).unwrap().hits[0];
-    assert!(
-        hit.snippet_html.contains("<b>rollbacks</b>"),
-        "{}",
-        hit.snippet_html
-    );
-    assert!(
-        hit.snippet_html.contains("&lt;script&gt;"),
-        "{}",
-        hit.snippet_html
-    );
-    assert!(
-        !hit.snippet_html.contains("<script>"),
-        "{}",
-        hit.snippet_html
-    );
+    assert!(hit.snippet_html.contains("<b>rollbacks</b>"), "{}", hit.snippet_html);
+    assert!(hit.snippet_html.contains("&lt;script&gt;"), "{}", hit.snippet_html);
+    assert!(!hit.snippet_html.contains("<script>"), "{}", hit.snippet_html);
 }
 
 #[test]
@@ -149,23 +114,12 @@ fn updates_replace_and_deletes_remove() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
     let mut w = index.writer().unwrap();
-    w.upsert(&doc(
-        1,
-        "Paging policy",
-        "Renamed.",
-        "communication",
-        &[],
-        Some(30),
-    ))
-    .unwrap();
+    w.upsert(&doc(1, "Paging policy", "Renamed.", "communication", &[], Some(30))).unwrap();
     w.delete(3);
     w.commit(43).unwrap();
     index.reload().unwrap();
     assert_eq!(index.num_docs(), 3);
-    assert_eq!(
-        index.search(&request("paging"), now()).unwrap().hits[0].slug,
-        "card-1"
-    );
+    assert_eq!(index.search(&request("paging"), now()).unwrap().hits[0].slug, "card-1");
     assert_eq!(index.search(&request("receipts"), now()).unwrap().total, 0);
 }
 
@@ -176,41 +130,17 @@ fn status_is_computed_at_query_time_for_hits_filters_and_facets() {
     let all = index.search(&request(""), now()).unwrap();
     let status_of = |slug: &str| all.hits.iter().find(|h| h.slug == slug).unwrap().status;
     assert_eq!(
-        [
-            status_of("card-1"),
-            status_of("card-2"),
-            status_of("card-3"),
-            status_of("card-4")
-        ],
-        [
-            Status::Verified,
-            Status::DueSoon,
-            Status::Stale,
-            Status::Unverified
-        ]
+        [status_of("card-1"), status_of("card-2"), status_of("card-3"), status_of("card-4")],
+        [Status::Verified, Status::DueSoon, Status::Stale, Status::Unverified]
     );
     for status in Status::ALL {
-        let r = index
-            .search(
-                &SearchRequest {
-                    status: Some(status),
-                    ..request("")
-                },
-                now(),
-            )
-            .unwrap();
+        let r = index.search(&SearchRequest { status: Some(status), ..request("") }, now()).unwrap();
         assert_eq!(r.total, 1, "{status}");
         assert_eq!(r.hits[0].status, status);
     }
     // Forty days on, the card that was verified is stale too, without any write.
     let later = index
-        .search(
-            &SearchRequest {
-                status: Some(Status::Stale),
-                ..request("")
-            },
-            now() + Duration::days(40),
-        )
+        .search(&SearchRequest { status: Some(Status::Stale), ..request("") }, now() + Duration::days(40))
         .unwrap();
     assert_eq!(later.total, 3);
     assert_eq!(all.facets.status.iter().map(|(_, n)| n).sum::<u64>(), 4);
@@ -220,36 +150,14 @@ fn status_is_computed_at_query_time_for_hits_filters_and_facets() {
 fn facets_count_the_matches_and_filters_narrow_them() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
-    let r = index
-        .search(&request("incident OR escalation"), now())
-        .unwrap();
-    assert_eq!(
-        r.facets.collection,
-        vec![
-            ("engineering".to_string(), 2),
-            ("communication".to_string(), 1)
-        ]
-    );
+    let r = index.search(&request("incident OR escalation"), now()).unwrap();
+    assert_eq!(r.facets.collection, vec![("engineering".to_string(), 2), ("communication".to_string(), 1)]);
     assert_eq!(r.facets.tag[0], ("incidents".to_string(), 2));
     let narrowed = index
-        .search(
-            &SearchRequest {
-                collection: Some("engineering".into()),
-                ..request("incident OR escalation")
-            },
-            now(),
-        )
+        .search(&SearchRequest { collection: Some("engineering".into()), ..request("incident OR escalation") }, now())
         .unwrap();
     assert_eq!(narrowed.total, 2);
-    let tagged = index
-        .search(
-            &SearchRequest {
-                tag: Some("incidents".into()),
-                ..request("")
-            },
-            now(),
-        )
-        .unwrap();
+    let tagged = index.search(&SearchRequest { tag: Some("incidents".into()), ..request("") }, now()).unwrap();
     assert_eq!(tagged.total, 2);
 }
 
@@ -257,47 +165,19 @@ fn facets_count_the_matches_and_filters_narrow_them() {
 fn browsing_without_words_lists_newest_first_with_paging() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
-    let r = index
-        .search(
-            &SearchRequest {
-                limit: 2,
-                offset: 1,
-                ..request("  ")
-            },
-            now(),
-        )
-        .unwrap();
+    let r = index.search(&SearchRequest { limit: 2, offset: 1, ..request("  ") }, now()).unwrap();
     assert_eq!(r.total, 4);
-    assert_eq!(
-        r.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(),
-        vec!["card-2", "card-3"]
-    );
+    assert_eq!(r.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), vec!["card-2", "card-3"]);
 }
 
 #[test]
 fn queries_the_parser_rejects_still_search() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
-    for q in [
-        "\"unbalanced AND ( -",
-        "title:",
-        "((((",
-        "escalation AND",
-        "*",
-        "::",
-        "-",
-    ] {
-        index
-            .search(&request(q), now())
-            .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    for q in ["\"unbalanced AND ( -", "title:", "((((", "escalation AND", "*", "::", "-"] {
+        index.search(&request(q), now()).unwrap_or_else(|e| panic!("{q:?}: {e}"));
     }
-    assert!(
-        index
-            .search(&request("escalation AND ("), now())
-            .unwrap()
-            .total
-            >= 1
-    );
+    assert!(index.search(&request("escalation AND ("), now()).unwrap().total >= 1);
 }
 
 #[test]
@@ -314,8 +194,33 @@ fn a_changed_schema_version_starts_fresh() {
     drop(sample(dir.path()));
     std::fs::write(dir.path().join(crate::VERSION_FILE), "0").unwrap();
     let (index, opened) = SearchIndex::open(dir.path()).unwrap();
-    assert_eq!(
-        (opened, index.num_docs(), index.applied_seq().unwrap()),
-        (Opened::Fresh, 0, 0)
-    );
+    assert_eq!((opened, index.num_docs(), index.applied_seq().unwrap()), (Opened::Fresh, 0, 0));
+}
+
+#[test]
+fn at_equal_relevance_verified_cards_rank_above_stale_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    // Same words; the stale one is newer, so recency alone would put it first.
+    let mut stale = doc(1, "Expense policy", "Receipts within thirty days.", "people", &[], Some(-3));
+    stale.updated_at = now();
+    let mut verified = doc(2, "Expense policy", "Receipts within thirty days.", "people", &[], Some(60));
+    verified.updated_at = now() - Duration::days(300);
+    let unverified = doc(3, "Expense policy", "Receipts within thirty days.", "people", &[], None);
+    for d in [&stale, &verified, &unverified] {
+        w.upsert(d).unwrap();
+    }
+    w.commit(1).unwrap();
+    index.reload().unwrap();
+    let r = index.search(&request("expense receipts"), now()).unwrap();
+    let slugs: Vec<&str> = r.hits.iter().map(|h| h.slug.as_str()).collect();
+    assert_eq!(slugs, vec!["card-2", "card-3", "card-1"]);
+    // A clearly better match still wins over trust.
+    drop(w);
+    let mut w = index.writer().unwrap();
+    w.upsert(&doc(4, "Expense receipts expense receipts", "Expense receipts.", "people", &[], Some(-30))).unwrap();
+    w.commit(2).unwrap();
+    index.reload().unwrap();
+    assert_eq!(index.search(&request("expense receipts"), now()).unwrap().hits[0].slug, "card-4");
 }

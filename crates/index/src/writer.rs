@@ -16,12 +16,10 @@ pub struct Writer {
 impl Writer {
     pub(crate) fn new(index: &Index, fields: Fields) -> Result<Self> {
         // One indexing thread: the other core keeps serving searches.
-        let writer = index
-            .writer_with_num_threads(1, WRITER_HEAP_BYTES)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => IndexError::Locked,
-                other => IndexError::Tantivy(other),
-            })?;
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => IndexError::Locked,
+            other => IndexError::Tantivy(other),
+        })?;
         Ok(Writer { writer, fields })
     }
 
@@ -32,8 +30,7 @@ impl Writer {
     }
 
     pub fn delete(&mut self, id: i64) {
-        self.writer
-            .delete_term(Term::from_field_u64(self.fields.id, id as u64));
+        self.writer.delete_term(Term::from_field_u64(self.fields.id, id as u64));
     }
 
     pub fn delete_all(&mut self) -> Result<()> {

@@ -42,28 +42,14 @@ impl Runtime {
         std::fs::create_dir_all(&options.data_dir)
             .with_context(|| format!("creating the data dir {}", options.data_dir.display()))?;
         let store = open_store(&options.data_dir, options.database_url.as_deref())?;
-        let generated_admin_password = ensure_admin(
-            &store,
-            &options.data_dir,
-            options.admin_password.as_deref(),
-            options.clock.now(),
-        )?;
+        let generated_admin_password =
+            ensure_admin(&store, &options.data_dir, options.admin_password.as_deref(), options.clock.now())?;
         let tokens = TokenKeys::load_or_create(&options.data_dir)?;
         let (index, opened) = SearchIndex::open(&options.data_dir.join("index"))?;
         let index = Arc::new(index);
         let indexer = Indexer::start(store.clone(), index.clone(), opened == Opened::Fresh)?;
-        let state = web::Data::new(AppState {
-            store,
-            index,
-            indexer: indexer.handle(),
-            clock: options.clock,
-            tokens,
-        });
-        Ok(Runtime {
-            state,
-            indexer,
-            generated_admin_password,
-        })
+        let state = web::Data::new(AppState { store, index, indexer: indexer.handle(), clock: options.clock, tokens });
+        Ok(Runtime { state, indexer, generated_admin_password })
     }
 
     /// Stops the indexer after its current pass (everything committed stays committed).
@@ -75,9 +61,7 @@ impl Runtime {
 
 pub fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
     let default = data_dir.join("verity.db");
-    let url = database_url
-        .map(str::to_owned)
-        .unwrap_or_else(|| default.to_string_lossy().into_owned());
+    let url = database_url.map(str::to_owned).unwrap_or_else(|| default.to_string_lossy().into_owned());
     Store::open(&url).context("opening the database")
 }
 
@@ -92,9 +76,7 @@ fn ensure_admin(
     if store.read(users::count)? > 0 {
         return Ok(None);
     }
-    let generated = password
-        .is_none_or(str::is_empty)
-        .then(|| auth::random_string(20));
+    let generated = password.is_none_or(str::is_empty).then(|| auth::random_string(20));
     let password = generated.as_deref().or(password).unwrap_or_default();
     let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = users::NewUser {
@@ -106,8 +88,7 @@ fn ensure_admin(
     };
     store.write(|c| users::create(c, &admin, now))?;
     if let Some(pw) = &generated {
-        auth::write_private(&data_dir.join(ADMIN_PASSWORD_FILE), pw)
-            .context("saving the initial admin password")?;
+        auth::write_private(&data_dir.join(ADMIN_PASSWORD_FILE), pw).context("saving the initial admin password")?;
     }
     tracing::info!(user = ADMIN_USERNAME, "created the first admin");
     Ok(generated)

@@ -55,11 +55,7 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        TokenKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
+        TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 
     /// `VERITY_JWT_SECRET` if set, else the secret kept in the data dir (made on first run).
@@ -112,11 +108,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A hash to compare against when the user does not exist, so that a wrong username
@@ -127,16 +119,10 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks a username and password; `None` for any mismatch or a disabled account.
-pub fn authenticate(
-    state: &AppState,
-    username: &str,
-    password: &str,
-) -> Result<Option<User>, ApiError> {
+pub fn authenticate(state: &AppState, username: &str, password: &str) -> Result<Option<User>, ApiError> {
     let found = state.store.read(|c| users::find_with_hash(c, username))?;
     Ok(match found {
-        Some((user, Some(hash))) if !user.disabled => {
-            verify_password(password, &hash).then_some(user)
-        }
+        Some((user, Some(hash))) if !user.disabled => verify_password(password, &hash).then_some(user),
         _ => {
             verify_password(password, dummy_hash());
             None
@@ -145,11 +131,7 @@ pub fn authenticate(
 }
 
 pub fn random_string(len: usize) -> String {
-    rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// Writes a secret readable by its owner only.
@@ -169,10 +151,7 @@ fn token_from(req: &HttpRequest) -> Option<String> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_owned());
     bearer.or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()))
 }
@@ -184,22 +163,13 @@ async fn current_user(req: &HttpRequest) -> Result<User, ApiError> {
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-    let token = token_from(req).ok_or(ApiError::Unauthorized(
-        "sign in first: send a bearer token or the session cookie",
-    ))?;
+    let token =
+        token_from(req).ok_or(ApiError::Unauthorized("sign in first: send a bearer token or the session cookie"))?;
     let claims = state.tokens.verify(&token)?;
-    let user = web::block(move || {
-        state
-            .store
-            .read(|c| users::by_id(c, claims.uid))
-            .map(|u| (u, claims.ver))
-    })
-    .await??;
+    let user = web::block(move || state.store.read(|c| users::by_id(c, claims.uid)).map(|u| (u, claims.ver))).await??;
     match user {
         (Some(user), ver) if !user.disabled && user.token_version == ver => Ok(user),
-        _ => Err(ApiError::Unauthorized(
-            "the token has been revoked; sign in again",
-        )),
+        _ => Err(ApiError::Unauthorized("the token has been revoked; sign in again")),
     }
 }
 
@@ -216,8 +186,35 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// The signed-in user of a page; anyone else is sent to the sign-in page and back.
-pub struct PageUser(pub User);
+/// What every page's header shows about the signed-in user.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub user: User,
+    /// Cards waiting for this user's verification.
+    pub queue: i64,
+    pub unread: i64,
+}
+
+async fn nav_for(req: &HttpRequest, user: User) -> Result<Nav, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let now = state.clock.now();
+    web::block(move || {
+        state.store.read(|c| -> Result<Nav, ApiError> {
+            let names = crate::service::verifier_names(c, &user)?;
+            let queue = verity_store::verification::queue_count(c, &names, now)?;
+            let unread = verity_store::reminders::unread_count(c, &user.username)?;
+            Ok(Nav { user, queue, unread })
+        })
+    })
+    .await?
+}
+
+/// The signed-in user of a page (with the header's counts); anyone else is sent to the
+/// sign-in page and back.
+pub struct PageUser(pub Nav);
 
 impl FromRequest for PageUser {
     type Error = actix_web::Error;
@@ -227,17 +224,12 @@ impl FromRequest for PageUser {
         let req = req.clone();
         Box::pin(async move {
             match current_user(&req).await {
-                Ok(user) => Ok(PageUser(user)),
+                Ok(user) => Ok(PageUser(nav_for(&req, user).await?)),
                 Err(ApiError::Unauthorized(_)) => {
                     let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
                     let location = format!("/login?next={}", urlencode(next));
-                    let response = HttpResponse::SeeOther()
-                        .insert_header((header::LOCATION, location))
-                        .finish();
-                    Err(
-                        actix_web::error::InternalError::from_response("sign in first", response)
-                            .into(),
-                    )
+                    let response = HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
+                    Err(actix_web::error::InternalError::from_response("sign in first", response).into())
                 }
                 Err(other) => Err(other.into()),
             }
@@ -268,9 +260,7 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -280,9 +270,7 @@ pub fn urlencode(s: &str) -> String {
 /// Where to go after signing in: only paths on this site, never `//elsewhere`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -303,12 +291,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/cards/x?y=1")), "/cards/x?y=1");
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "javascript:alert(1)",
-        ] {
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

@@ -20,11 +20,7 @@ use crate::import::{self, Source};
 use crate::indexer;
 
 #[derive(Parser)]
-#[command(
-    name = "verity",
-    version,
-    about = "A knowledge base of short, verified Markdown cards"
-)]
+#[command(name = "verity", version, about = "A knowledge base of short, verified Markdown cards")]
 pub struct Cli {
     #[command(flatten)]
     pub data: DataArgs,
@@ -38,12 +34,7 @@ pub struct DataArgs {
     #[arg(long, env = "VERITY_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// A PostgreSQL URL (postgres://…) or a SQLite file; default DATA_DIR/verity.db.
-    #[arg(
-        long,
-        env = "VERITY_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "VERITY_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
@@ -69,12 +60,14 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
     /// The Markdown folder imported at start-up.
-    #[arg(
-        long = "content",
-        env = "VERITY_CONTENT_DIR",
-        default_value = "./content"
-    )]
+    #[arg(long = "content", env = "VERITY_CONTENT_DIR", default_value = "./content")]
     pub content: PathBuf,
+    /// Where verification digests are POSTed as JSON (optional).
+    #[arg(long, env = "VERITY_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<String>,
+    /// How often reminders, webhook retries and health snapshots run, in seconds.
+    #[arg(long, env = "VERITY_SCHEDULE_SECS", default_value_t = 300)]
+    pub schedule_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -110,9 +103,7 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("VERITY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("VERITY_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -145,10 +136,7 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         println!("Verity is running at http://{addr}/");
     }
     if let Some(pw) = &runtime.generated_admin_password {
-        println!(
-            "First run: sign in as `{}` with password {pw}",
-            app::ADMIN_USERNAME
-        );
+        println!("First run: sign in as `{}` with password {pw}", app::ADMIN_USERNAME);
         println!(
             "(also saved in {} — change it once signed in)",
             data.data_dir.join(app::ADMIN_PASSWORD_FILE).display()
@@ -160,29 +148,28 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     let content = args.content.clone();
     if content.is_dir() {
         let st = runtime.state.clone();
-        std::thread::Builder::new()
-            .name("verity-import".into())
-            .spawn(move || {
-                let wake = |done: usize, _total: usize| {
-                    if done.is_multiple_of(200) {
-                        st.indexer.wake();
-                    }
-                };
-                let report = import::import_dir(
-                    &st.store,
-                    &content,
-                    Source::ContentFolder,
-                    st.clock.now(),
-                    &wake,
-                );
-                st.indexer.wake();
-                tracing::info!(folder = %content.display(), %report, "content imported");
-            })?;
+        std::thread::Builder::new().name("verity-import".into()).spawn(move || {
+            let wake = |done: usize, _total: usize| {
+                if done.is_multiple_of(200) {
+                    st.indexer.wake();
+                }
+            };
+            let report = import::import_dir(&st.store, &content, Source::ContentFolder, st.clock.now(), &wake);
+            st.indexer.wake();
+            tracing::info!(folder = %content.display(), %report, "content imported");
+        })?;
     } else {
         tracing::info!(folder = %content.display(), "no content folder; nothing to import");
     }
 
+    let scheduler = crate::reminders::Scheduler::start(
+        runtime.state.clone(),
+        args.webhook_url.clone(),
+        Duration::from_secs(args.schedule_secs.max(1)),
+    )?;
+
     server.await?;
+    scheduler.stop();
     runtime.shutdown();
     Ok(())
 }
@@ -194,10 +181,8 @@ fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data.data_dir)?;
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} files ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -215,24 +200,15 @@ fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
 /// Brings the index up to date when no server holds it; a running server does it itself.
 fn catch_up_index(store: &verity_store::Store, data: &DataArgs, seq: i64) -> anyhow::Result<()> {
     let (index, opened) = SearchIndex::open(&data.data_dir.join("index"))?;
-    match indexer::Indexer::start(
-        store.clone(),
-        Arc::new(index),
-        opened == verity_index::Opened::Fresh,
-    ) {
+    match indexer::Indexer::start(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
         Ok(indexer) => {
-            if !indexer
-                .handle()
-                .wait_for_blocking(seq, Duration::from_secs(600))
-            {
+            if !indexer.handle().wait_for_blocking(seq, Duration::from_secs(600)) {
                 eprintln!("the index is still catching up; the server finishes it at start-up");
             }
             indexer.stop();
         }
         Err(e) if matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked)) => {
-            println!(
-                "a running server holds the index and will index the new cards within seconds"
-            );
+            println!("a running server holds the index and will index the new cards within seconds");
         }
         Err(e) => return Err(e),
     }
@@ -244,9 +220,9 @@ fn reindex(data: &DataArgs) -> anyhow::Result<()> {
     let (index, _) = SearchIndex::open(&data.data_dir.join("index"))?;
     let mut writer = match index.writer() {
         Ok(w) => w,
-        Err(IndexError::Locked) => bail!(
-            "the search index is in use: stop `verity serve` first, then run `verity reindex`"
-        ),
+        Err(IndexError::Locked) => {
+            bail!("the search index is in use: stop `verity serve` first, then run `verity reindex`")
+        }
         Err(e) => return Err(e.into()),
     };
     let seq = indexer::rebuild_all(&store, &index, &mut writer)?;
@@ -272,33 +248,21 @@ fn user(data: &DataArgs, cmd: UserCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data.data_dir)?;
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
     match cmd {
-        UserCommand::Add {
-            name,
-            role,
-            password_stdin,
-        } => {
+        UserCommand::Add { name, role, password_stdin } => {
             if verity_core::Slug::parse(&name).is_err() {
                 bail!("usernames use lowercase letters, digits and dashes");
             }
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let new = users::NewUser {
-                username: &name,
-                display_name: &name,
-                email: None,
-                password_hash: Some(&hash),
-                role,
-            };
+            let new =
+                users::NewUser { username: &name, display_name: &name, email: None, password_hash: Some(&hash), role };
             store.write(|c| users::create(c, &new, chrono::Utc::now()))?;
             println!("created {name} ({role})");
             if generated {
                 println!("password: {password}");
             }
         }
-        UserCommand::Passwd {
-            name,
-            password_stdin,
-        } => {
+        UserCommand::Passwd { name, password_stdin } => {
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             store.write(|c| users::set_password_hash(c, &name, &hash))?;

@@ -19,11 +19,7 @@ pub enum ApiError {
     NotFound(String),
     /// An edit based on an old revision; carries the head so the client can merge.
     #[error("{message}")]
-    Conflict {
-        message: String,
-        rev: i32,
-        body: String,
-    },
+    Conflict { message: String, rev: i32, body: String },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -93,9 +89,7 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyExists(what) => ApiError::Invalid(format!("{what} already exists")),
             // The handler that can, re-reads the head and answers with it; this is the fallback.
             StoreError::Conflict { base, head } => ApiError::Conflict {
-                message: format!(
-                    "the card changed since revision {base}; it is now at revision {head}"
-                ),
+                message: format!("the card changed since revision {base}; it is now at revision {head}"),
                 rev: head,
                 body: String::new(),
             },
@@ -132,41 +126,30 @@ pub mod extractors {
     pub const JSON_LIMIT: usize = 4 * MAX_CARD_BYTES;
 
     pub fn json_config() -> web::JsonConfig {
-        web::JsonConfig::default()
-            .limit(JSON_LIMIT)
-            .error_handler(|err, _req: &HttpRequest| {
-                let api = match &err {
-                    JsonPayloadError::Overflow { limit }
-                    | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                        ApiError::PayloadTooLarge(format!(
-                            "the request body is larger than {limit} bytes"
-                        ))
-                    }
-                    JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-                        "send JSON with Content-Type: application/json".into(),
-                    ),
-                    JsonPayloadError::Deserialize(e) if e.is_data() => {
-                        ApiError::Invalid(format!("invalid request: {e}"))
-                    }
-                    JsonPayloadError::Deserialize(e) => {
-                        ApiError::BadRequest(format!("malformed JSON: {e}"))
-                    }
-                    other => ApiError::BadRequest(other.to_string()),
-                };
-                api.into()
-            })
+        web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+            let api = match &err {
+                JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
+                }
+                JsonPayloadError::ContentType => {
+                    ApiError::UnsupportedMediaType("send JSON with Content-Type: application/json".into())
+                }
+                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Invalid(format!("invalid request: {e}")),
+                JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
+                other => ApiError::BadRequest(other.to_string()),
+            };
+            api.into()
+        })
     }
 
     pub fn form_config() -> web::FormConfig {
-        web::FormConfig::default()
-            .limit(JSON_LIMIT)
-            .error_handler(|err, _req: &HttpRequest| {
-                let api = match &err {
-                    UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge(err.to_string()),
-                    _ => ApiError::BadRequest(format!("invalid form: {err}")),
-                };
-                api.into()
-            })
+        web::FormConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+            let api = match &err {
+                UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge(err.to_string()),
+                _ => ApiError::BadRequest(format!("invalid form: {err}")),
+            };
+            api.into()
+        })
     }
 
     pub fn query_config() -> web::QueryConfig {

@@ -54,10 +54,7 @@ pub fn import_dir(
     progress: &dyn Fn(usize, usize),
 ) -> ImportReport {
     let scan = verity_content::scan(dir);
-    let mut report = ImportReport {
-        skipped: scan.errors,
-        ..ImportReport::default()
-    };
+    let mut report = ImportReport { skipped: scan.errors, ..ImportReport::default() };
     for e in &report.skipped {
         tracing::warn!(path = %e.path, reason = %e.reason, "file skipped");
     }
@@ -75,10 +72,7 @@ pub fn import_dir(
             }
             Err(e) => {
                 tracing::warn!(path = %path, reason = %e, "file skipped");
-                report.skipped.push(FileError {
-                    path,
-                    reason: e.to_string(),
-                });
+                report.skipped.push(FileError { path, reason: e.to_string() });
             }
         }
         progress(i + 1, total);
@@ -130,10 +124,8 @@ fn import_file(
                 EditOutcome::Unchanged(_) => (Outcome::Unchanged, 0),
             });
         }
-        let name = file.collection_dir.as_deref().map_or_else(
-            || collection_name(file.collection.as_str()),
-            collection_name,
-        );
+        let name =
+            file.collection_dir.as_deref().map_or_else(|| collection_name(file.collection.as_str()), collection_name);
         let collection = collections::get_or_create(c, &file.collection, &name, now)?;
         let new = NewCard {
             slug: file.slug,

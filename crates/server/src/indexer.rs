@@ -47,10 +47,7 @@ impl IndexerHandle {
     pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
         self.wake();
         let mut rx = self.applied.clone();
-        matches!(
-            tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await,
-            Ok(Ok(_))
-        )
+        matches!(tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await, Ok(Ok(_)))
     }
 
     /// Blocks the calling (non-async) thread until `seq` is searchable or `timeout` passes.
@@ -88,39 +85,30 @@ impl Indexer {
         let (applied_tx, applied_rx) = watch::channel(applied);
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("verity-indexer".into())
-            .spawn(move || {
-                let mut applied = applied;
-                while !stopping.load(Ordering::Acquire) {
-                    match catch_up(&store, &index, &mut writer, applied) {
-                        Ok(seq) => {
-                            applied = seq;
-                            applied_tx.send_replace(applied);
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "indexing failed; retrying");
-                            std::thread::sleep(RETRY);
-                            continue;
-                        }
+        let thread = std::thread::Builder::new().name("verity-indexer".into()).spawn(move || {
+            let mut applied = applied;
+            while !stopping.load(Ordering::Acquire) {
+                match catch_up(&store, &index, &mut writer, applied) {
+                    Ok(seq) => {
+                        applied = seq;
+                        applied_tx.send_replace(applied);
                     }
-                    match wake_rx.recv_timeout(POLL) {
-                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "indexing failed; retrying");
+                        std::thread::sleep(RETRY);
+                        continue;
                     }
                 }
-                if let Err(e) = writer.finish() {
-                    tracing::warn!(error = %e, "index merges did not finish cleanly");
+                match wake_rx.recv_timeout(POLL) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
-            })?;
-        Ok(Indexer {
-            handle: IndexerHandle {
-                wake,
-                applied: applied_rx,
-            },
-            stop,
-            thread: Some(thread),
-        })
+            }
+            if let Err(e) = writer.finish() {
+                tracing::warn!(error = %e, "index merges did not finish cleanly");
+            }
+        })?;
+        Ok(Indexer { handle: IndexerHandle { wake, applied: applied_rx }, stop, thread: Some(thread) })
     }
 
     pub fn handle(&self) -> IndexerHandle {
@@ -140,12 +128,7 @@ impl Indexer {
 }
 
 /// Applies every change after `applied`; commits once if there were any.
-fn catch_up(
-    store: &Store,
-    index: &SearchIndex,
-    writer: &mut Writer,
-    mut applied: i64,
-) -> anyhow::Result<i64> {
+fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied: i64) -> anyhow::Result<i64> {
     let start = applied;
     loop {
         let batch = store.read(|c| changes::after(c, applied, BATCH))?;

@@ -25,9 +25,7 @@ impl Content {
             return Err(ApiError::Invalid("a card needs a title".into()));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(ApiError::Invalid(format!(
-                "the title is longer than {MAX_TITLE_CHARS} characters"
-            )));
+            return Err(ApiError::Invalid(format!("the title is longer than {MAX_TITLE_CHARS} characters")));
         }
         if body.len() > MAX_CARD_BYTES {
             return Err(ApiError::PayloadTooLarge(format!(
@@ -40,24 +38,14 @@ impl Content {
             return Err(ApiError::Invalid(format!("at most {MAX_TAGS} tags")));
         }
         if let Some(long) = tags.iter().find(|t| t.chars().count() > MAX_TAG_CHARS) {
-            return Err(ApiError::Invalid(format!(
-                "the tag `{long}` is longer than {MAX_TAG_CHARS} characters"
-            )));
+            return Err(ApiError::Invalid(format!("the tag `{long}` is longer than {MAX_TAG_CHARS} characters")));
         }
-        Ok(Content {
-            title: title.to_owned(),
-            body,
-            tags,
-        })
+        Ok(Content { title: title.to_owned(), body, tags })
     }
 }
 
 fn require_writer(user: &User) -> Result<(), ApiError> {
-    if user.role.can_write() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("viewers cannot change cards"))
-    }
+    if user.role.can_write() { Ok(()) } else { Err(ApiError::Forbidden("viewers cannot change cards")) }
 }
 
 /// The names a user verifies as: their own and their groups'.
@@ -112,10 +100,7 @@ pub fn create_card(
             tags: content.tags,
             meta: CardMeta {
                 owner: Some(user.username.clone()),
-                verifier: collection
-                    .default_verifier
-                    .clone()
-                    .or_else(|| Some(user.username.clone())),
+                verifier: collection.default_verifier.clone().or_else(|| Some(user.username.clone())),
                 ..CardMeta::default()
             },
             author: user.username.clone(),
@@ -195,14 +180,10 @@ pub fn create_collection(
     let slug = Slug::parse(slug).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::Invalid(
-            "a collection needs a name of at most 300 characters".into(),
-        ));
+        return Err(ApiError::Invalid("a collection needs a name of at most 300 characters".into()));
     }
     let now = state.clock.now();
-    Ok(state
-        .store
-        .write(|c| collections::create(c, &slug, name, description.trim(), now))?)
+    Ok(state.store.write(|c| collections::create(c, &slug, name, description.trim(), now))?)
 }
 
 pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Result<Saved, ApiError> {
@@ -210,7 +191,9 @@ pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Res
     let saved = state.store.write(|c| -> Result<_, ApiError> {
         let card = live_card(c, slug)?;
         if !may_verify(c, user, &card)? {
-            return Err(ApiError::Forbidden("only the card's verifier (or a member of its verifier group) or an admin may verify it"));
+            return Err(ApiError::Forbidden(
+                "only the card's verifier (or a member of its verifier group) or an admin may verify it",
+            ));
         }
         Ok(verification::verify(c, card.id, &user.username, note.trim(), now)?)
     })?;
@@ -219,8 +202,15 @@ pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Res
 }
 
 /// Changes a card's verifier and interval. Its verifier, its owner or an admin may.
-pub fn assign_verifier(state: &AppState, user: &User, slug: &str, verifier: &str, verify_every: Option<&str>) -> Result<Saved, ApiError> {
-    let interval = verify_every.map(|v| v.parse::<Interval>()).transpose().map_err(|e| ApiError::Invalid(e.to_string()))?;
+pub fn assign_verifier(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    verifier: &str,
+    verify_every: Option<&str>,
+) -> Result<Saved, ApiError> {
+    let interval =
+        verify_every.map(|v| v.parse::<Interval>()).transpose().map_err(|e| ApiError::Invalid(e.to_string()))?;
     let verifier = verifier.trim();
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
@@ -245,7 +235,7 @@ pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: 
         return Err(ApiError::Invalid("say what looks wrong (at most 5000 characters)".into()));
     }
     let now = state.clock.now();
-    Ok(state.store.write(|c| -> Result<_, ApiError> {
+    state.store.write(|c| -> Result<_, ApiError> {
         let card = live_card(c, slug)?;
         let request = verification::request(c, card.id, &user.username, comment, now)?;
         let people = match card.verifier.as_deref() {
@@ -258,7 +248,7 @@ pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: 
             reminders::notify(c, person, "verification_request", &title, &body, now)?;
         }
         Ok(request)
-    })?)
+    })
 }
 
 /// A verifier closes a request with an answer instead of verifying.
@@ -268,7 +258,7 @@ pub fn answer_request(state: &AppState, user: &User, slug: &str, id: i64, answer
         return Err(ApiError::Invalid("an answer needs some text".into()));
     }
     let now = state.clock.now();
-    Ok(state.store.write(|c| -> Result<_, ApiError> {
+    state.store.write(|c| -> Result<_, ApiError> {
         let card = live_card(c, slug)?;
         if !may_verify(c, user, &card)? {
             return Err(ApiError::Forbidden("only the card's verifier may answer its requests"));
@@ -278,23 +268,31 @@ pub fn answer_request(state: &AppState, user: &User, slug: &str, id: i64, answer
             return Err(ApiError::NotFound(format!("verification request {id} not found")));
         }
         let answered = verification::answer(c, id, &user.username, answer, now)?;
-        reminders::notify(c, &request.requested_by, "request_answered", &format!("Answered: {}", card.title), answer, now)?;
+        reminders::notify(
+            c,
+            &request.requested_by,
+            "request_answered",
+            &format!("Answered: {}", card.title),
+            answer,
+            now,
+        )?;
         Ok(answered)
-    })?)
+    })
 }
 
 pub fn create_group(state: &AppState, user: &User, name: &str) -> Result<(), ApiError> {
     if user.role != Role::Admin {
         return Err(ApiError::Forbidden("only admins manage groups"));
     }
-    let name = Slug::parse(name.trim()).map_err(|_| ApiError::Invalid("group names use lowercase letters, digits and dashes".into()))?;
+    let name = Slug::parse(name.trim())
+        .map_err(|_| ApiError::Invalid("group names use lowercase letters, digits and dashes".into()))?;
     let now = state.clock.now();
-    Ok(state.store.write(|c| -> Result<_, ApiError> {
+    state.store.write(|c| -> Result<_, ApiError> {
         if users::find(c, name.as_str())?.is_some() {
             return Err(ApiError::Invalid(format!("a user is already named `{name}`")));
         }
         Ok(groups::create(c, name.as_str(), now)?)
-    })?)
+    })
 }
 
 /// Adds a member; `Ok(false)` when they already were one.
@@ -302,8 +300,8 @@ pub fn add_group_member(state: &AppState, user: &User, group: &str, username: &s
     if user.role != Role::Admin {
         return Err(ApiError::Forbidden("only admins manage groups"));
     }
-    Ok(state.store.write(|c| -> Result<_, ApiError> {
+    state.store.write(|c| -> Result<_, ApiError> {
         let member = users::find(c, username)?.ok_or_else(|| ApiError::Invalid(format!("no user `{username}`")))?;
         Ok(groups::add_member(c, group, member.id)?)
-    })?)
+    })
 }

@@ -40,11 +40,7 @@ pub struct Card {
 
 impl Card {
     pub fn verification(&self) -> VerificationState {
-        VerificationState {
-            verified_at: self.verified_at,
-            interval: self.interval,
-            trusted: self.trusted,
-        }
+        VerificationState { verified_at: self.verified_at, interval: self.interval, trusted: self.trusted }
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> Status {
@@ -82,14 +78,9 @@ struct CardRow {
 
 impl CardRow {
     fn into_card(self, collection: String, tags: Vec<String>) -> Result<Card> {
-        let interval = u32::try_from(self.verify_every_days)
-            .ok()
-            .and_then(|d| Interval::days(d).ok())
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "card `{}` has interval {}",
-                    self.slug, self.verify_every_days
-                ))
+        let interval =
+            u32::try_from(self.verify_every_days).ok().and_then(|d| Interval::days(d).ok()).ok_or_else(|| {
+                StoreError::Corrupt(format!("card `{}` has interval {}", self.slug, self.verify_every_days))
             })?;
         Ok(Card {
             id: self.id,
@@ -179,15 +170,8 @@ const MAX_SLUG_TRIES: u32 = 1000;
 
 fn free_slug(conn: &mut DbConnection, wanted: &Slug) -> Result<Slug> {
     for n in 1..=MAX_SLUG_TRIES {
-        let candidate = if n == 1 {
-            wanted.clone()
-        } else {
-            wanted.with_suffix(n)
-        };
-        let taken: i64 = cards::table
-            .filter(cards::slug.eq(candidate.as_str()))
-            .count()
-            .get_result(conn)?;
+        let candidate = if n == 1 { wanted.clone() } else { wanted.with_suffix(n) };
+        let taken: i64 = cards::table.filter(cards::slug.eq(candidate.as_str())).count().get_result(conn)?;
         if taken == 0 {
             return Ok(candidate);
         }
@@ -211,11 +195,8 @@ pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Resu
     let slug = free_slug(conn, &new.slug)?;
     let collection_interval = crate::collections::by_id(conn, new.collection_id)?.default_interval;
     let interval = new.meta.interval.unwrap_or(collection_interval);
-    let state = VerificationState {
-        verified_at: new.meta.verified_at,
-        interval,
-        trusted: new.meta.verified_at.is_some(),
-    };
+    let state =
+        VerificationState { verified_at: new.meta.verified_at, interval, trusted: new.meta.verified_at.is_some() };
     let (due_soon_at, due_at) = due_columns(&state);
     let id: i64 = diesel::insert_into(cards::table)
         .values((
@@ -242,53 +223,24 @@ pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Resu
         .returning(cards::id)
         .get_result(conn)?;
     replace_tags(conn, id, &new.tags)?;
-    append_revision(
-        conn,
-        id,
-        1,
-        &new.title,
-        &new.body,
-        &new.tags,
-        &new.author,
-        &new.message,
-        now,
-    )?;
+    append_revision(conn, id, 1, &new.title, &new.body, &new.tags, &new.author, &new.message, now)?;
     if let Some(at) = new.meta.verified_at {
-        record_verification(
-            conn,
-            id,
-            1,
-            new.meta.verified_by.as_deref().unwrap_or(""),
-            at,
-            "",
-        )?;
+        record_verification(conn, id, 1, new.meta.verified_by.as_deref().unwrap_or(""), at, "")?;
     }
     let seq = changes::append(conn, id, now)?;
-    Ok(Saved {
-        card: by_id(conn, id)?,
-        seq,
-    })
+    Ok(Saved { card: by_id(conn, id)?, seq })
 }
 
 /// Applies an edit: a new revision when title, body or tags differ, metadata in place,
 /// and one change row; [`EditOutcome::Unchanged`] when nothing differs.
-pub fn edit(
-    conn: &mut DbConnection,
-    id: i64,
-    edit: CardEdit,
-    now: DateTime<Utc>,
-) -> Result<EditOutcome> {
+pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>) -> Result<EditOutcome> {
     let card = by_id(conn, id)?;
     if let Some(base) = edit.base_rev
         && base != card.head_rev
     {
-        return Err(StoreError::Conflict {
-            base,
-            head: card.head_rev,
-        });
+        return Err(StoreError::Conflict { base, head: card.head_rev });
     }
-    let content_changed =
-        edit.title != card.title || edit.body != card.body || edit.tags != card.tags;
+    let content_changed = edit.title != card.title || edit.body != card.body || edit.tags != card.tags;
     let meta = edit.meta.as_ref();
     let interval = meta.and_then(|m| m.interval).unwrap_or(card.interval);
     let owner = meta.map_or(&card.owner, |m| &m.owner);
@@ -311,11 +263,7 @@ pub fn edit(
         return Ok(EditOutcome::Unchanged(card));
     }
 
-    let head_rev = if content_changed {
-        card.head_rev + 1
-    } else {
-        card.head_rev
-    };
+    let head_rev = if content_changed { card.head_rev + 1 } else { card.head_rev };
     let (verified_at, verified_by, verified_rev, trusted) = match &new_verification {
         Some((at, by)) => (Some(*at), by.clone(), Some(head_rev), true),
         None => (
@@ -325,17 +273,10 @@ pub fn edit(
             card.trusted && (!content_changed || edit.by_verifier),
         ),
     };
-    let state = VerificationState {
-        verified_at,
-        interval,
-        trusted,
-    };
+    let state = VerificationState { verified_at, interval, trusted };
     let (due_soon_at, due_at) = due_columns(&state);
-    let (updated_at, updated_by) = if content_changed {
-        (now, edit.author.as_str())
-    } else {
-        (card.updated_at, card.updated_by.as_str())
-    };
+    let (updated_at, updated_by) =
+        if content_changed { (now, edit.author.as_str()) } else { (card.updated_at, card.updated_by.as_str()) };
 
     diesel::update(cards::table.find(id))
         .set((
@@ -361,26 +302,13 @@ pub fn edit(
         if edit.tags != card.tags {
             replace_tags(conn, id, &edit.tags)?;
         }
-        append_revision(
-            conn,
-            id,
-            head_rev,
-            &edit.title,
-            &edit.body,
-            &edit.tags,
-            &edit.author,
-            &edit.message,
-            now,
-        )?;
+        append_revision(conn, id, head_rev, &edit.title, &edit.body, &edit.tags, &edit.author, &edit.message, now)?;
     }
     if let Some((at, by)) = &new_verification {
         record_verification(conn, id, head_rev, by.as_deref().unwrap_or(""), *at, "")?;
     }
     let seq = changes::append(conn, id, now)?;
-    Ok(EditOutcome::Saved(Saved {
-        card: by_id(conn, id)?,
-        seq,
-    }))
+    Ok(EditOutcome::Saved(Saved { card: by_id(conn, id)?, seq }))
 }
 
 fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> Result<()> {
@@ -388,11 +316,7 @@ fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> Result<()>
     // One row at a time: the two-backend connection has no batch insert.
     for (position, tag) in tags.iter().enumerate() {
         diesel::insert_into(card_tags::table)
-            .values((
-                card_tags::card_id.eq(id),
-                card_tags::tag.eq(tag),
-                card_tags::position.eq(position as i32),
-            ))
+            .values((card_tags::card_id.eq(id), card_tags::tag.eq(tag), card_tags::position.eq(position as i32)))
             .execute(conn)?;
     }
     Ok(())
@@ -480,23 +404,12 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Card> {
 }
 
 pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Card> {
-    let id = cards::table
-        .filter(cards::slug.eq(slug))
-        .select(cards::id)
-        .first::<i64>(conn)
-        .optional()?;
-    by_id(
-        conn,
-        id.ok_or_else(|| StoreError::NotFound(format!("card `{slug}`")))?,
-    )
+    let id = cards::table.filter(cards::slug.eq(slug)).select(cards::id).first::<i64>(conn).optional()?;
+    by_id(conn, id.ok_or_else(|| StoreError::NotFound(format!("card `{slug}`")))?)
 }
 
 pub fn by_source_path(conn: &mut DbConnection, path: &str) -> Result<Option<Card>> {
-    let id = cards::table
-        .filter(cards::source_path.eq(path))
-        .select(cards::id)
-        .first::<i64>(conn)
-        .optional()?;
+    let id = cards::table.filter(cards::source_path.eq(path)).select(cards::id).first::<i64>(conn).optional()?;
     id.map(|id| by_id(conn, id)).transpose()
 }
 
@@ -517,10 +430,7 @@ pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Card>> {
 
 /// Every card id, for a full reindex.
 pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i64>> {
-    Ok(cards::table
-        .select(cards::id)
-        .order(cards::id.asc())
-        .load(conn)?)
+    Ok(cards::table.select(cards::id).order(cards::id.asc()).load(conn)?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -552,10 +462,7 @@ type Filtered<'a> = diesel::dsl::IntoBoxed<
 /// Live cards matching the query's filters; the status filter compares the stored due
 /// times with `now`, the same rule as [`verity_core::verification::status_at`].
 fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
-    let mut q = cards::table
-        .inner_join(collections::table)
-        .filter(cards::archived_at.is_null())
-        .into_boxed();
+    let mut q = cards::table.inner_join(collections::table).filter(cards::archived_at.is_null()).into_boxed();
     if let Some(collection) = &query.collection {
         q = q.filter(collections::slug.eq(collection));
     }
@@ -564,33 +471,23 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
         None => q,
         Some(Status::Unverified) => q.filter(cards::trusted.eq(0)),
         Some(Status::Verified) => q.filter(cards::trusted.eq(1).and(cards::due_soon_at.gt(now))),
-        Some(Status::DueSoon) => q.filter(
-            cards::trusted
-                .eq(1)
-                .and(cards::due_soon_at.le(now))
-                .and(cards::due_at.gt(now)),
-        ),
+        Some(Status::DueSoon) => {
+            q.filter(cards::trusted.eq(1).and(cards::due_soon_at.le(now)).and(cards::due_at.gt(now)))
+        }
         Some(Status::Stale) => q.filter(cards::trusted.eq(1).and(cards::due_at.le(now))),
     };
     q
 }
 
 /// One page of live cards and the number of all that match.
-pub fn list(
-    conn: &mut DbConnection,
-    query: &ListQuery,
-    now: DateTime<Utc>,
-) -> Result<(i64, Vec<Card>)> {
+pub fn list(conn: &mut DbConnection, query: &ListQuery, now: DateTime<Utc>) -> Result<(i64, Vec<Card>)> {
     let total: i64 = filtered(query, now).count().get_result(conn)?;
     let page = filtered(query, now).select((CardRow::as_select(), collections::slug));
     let page = match query.order {
         Order::Recent => page.order((cards::updated_at.desc(), cards::id.desc())),
         Order::Title => page.order((cards::title.asc(), cards::id.asc())),
     };
-    let rows = page
-        .limit(query.limit)
-        .offset(query.offset)
-        .load::<(CardRow, String)>(conn)?;
+    let rows = page.limit(query.limit).offset(query.offset).load::<(CardRow, String)>(conn)?;
     Ok((total, assemble(conn, rows)?))
 }
 
@@ -607,20 +504,9 @@ pub struct Revision {
 
 type RevisionRow = (i32, String, String, String, String, String, NaiveDateTime);
 
-fn revision_from_row(
-    (rev, title, body, tags, author, message, created_at): RevisionRow,
-) -> Result<Revision> {
-    let tags = serde_json::from_str(&tags)
-        .map_err(|e| StoreError::Corrupt(format!("revision {rev} tags: {e}")))?;
-    Ok(Revision {
-        rev,
-        title,
-        body,
-        tags,
-        author,
-        message,
-        created_at: from_db(created_at),
-    })
+fn revision_from_row((rev, title, body, tags, author, message, created_at): RevisionRow) -> Result<Revision> {
+    let tags = serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("revision {rev} tags: {e}")))?;
+    Ok(Revision { rev, title, body, tags, author, message, created_at: from_db(created_at) })
 }
 
 const REVISION_COLUMNS: (
@@ -655,11 +541,7 @@ pub fn revisions(conn: &mut DbConnection, card_id: i64) -> Result<Vec<Revision>>
 
 pub fn revision(conn: &mut DbConnection, card_id: i64, rev: i32) -> Result<Revision> {
     let row = card_revisions::table
-        .filter(
-            card_revisions::card_id
-                .eq(card_id)
-                .and(card_revisions::rev.eq(rev)),
-        )
+        .filter(card_revisions::card_id.eq(card_id).and(card_revisions::rev.eq(rev)))
         .select(REVISION_COLUMNS)
         .first::<RevisionRow>(conn)
         .optional()?
@@ -681,34 +563,31 @@ pub struct RecentChange {
 
 /// The newest revisions of live cards, newest first.
 pub fn recent_changes(conn: &mut DbConnection, limit: i64) -> Result<Vec<RecentChange>> {
-    let rows: Vec<(String, String, String, i32, String, String, NaiveDateTime)> =
-        card_revisions::table
-            .inner_join(cards::table.inner_join(collections::table))
-            .filter(cards::archived_at.is_null())
-            .order((card_revisions::created_at.desc(), card_revisions::id.desc()))
-            .limit(limit)
-            .select((
-                cards::slug,
-                cards::title,
-                collections::slug,
-                card_revisions::rev,
-                card_revisions::author,
-                card_revisions::message,
-                card_revisions::created_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<(String, String, String, i32, String, String, NaiveDateTime)> = card_revisions::table
+        .inner_join(cards::table.inner_join(collections::table))
+        .filter(cards::archived_at.is_null())
+        .order((card_revisions::created_at.desc(), card_revisions::id.desc()))
+        .limit(limit)
+        .select((
+            cards::slug,
+            cards::title,
+            collections::slug,
+            card_revisions::rev,
+            card_revisions::author,
+            card_revisions::message,
+            card_revisions::created_at,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(slug, title, collection, rev, author, message, at)| RecentChange {
-                slug,
-                title,
-                collection,
-                rev,
-                author,
-                message,
-                at: from_db(at),
-            },
-        )
+        .map(|(slug, title, collection, rev, author, message, at)| RecentChange {
+            slug,
+            title,
+            collection,
+            rev,
+            author,
+            message,
+            at: from_db(at),
+        })
         .collect())
 }

@@ -24,10 +24,7 @@ pub fn append(conn: &mut DbConnection, card_id: i64, now: DateTime<Utc>) -> Resu
         pg.batch_execute("LOCK TABLE changes IN EXCLUSIVE MODE")?;
     }
     let seq = diesel::insert_into(changes::table)
-        .values((
-            changes::card_id.eq(card_id),
-            changes::created_at.eq(to_db(now)),
-        ))
+        .values((changes::card_id.eq(card_id), changes::created_at.eq(to_db(now))))
         .returning(changes::seq)
         .get_result(conn)?;
     Ok(seq)
@@ -45,8 +42,6 @@ pub fn after(conn: &mut DbConnection, seq: i64, limit: i64) -> Result<Vec<Change
 
 /// The newest `seq`, or 0 when nothing changed yet.
 pub fn last_seq(conn: &mut DbConnection) -> Result<i64> {
-    let max: Option<i64> = changes::table
-        .select(diesel::dsl::max(changes::seq))
-        .first(conn)?;
+    let max: Option<i64> = changes::table.select(diesel::dsl::max(changes::seq)).first(conn)?;
     Ok(max.unwrap_or(0))
 }

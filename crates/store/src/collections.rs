@@ -17,15 +17,7 @@ pub struct Collection {
     pub created_at: DateTime<Utc>,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    i32,
-    chrono::NaiveDateTime,
-);
+type Row = (i64, String, String, String, Option<String>, i32, chrono::NaiveDateTime);
 
 fn from_row(row: Row) -> Result<Collection> {
     let (id, slug, name, description, default_verifier, days, created_at) = row;
@@ -33,24 +25,11 @@ fn from_row(row: Row) -> Result<Collection> {
         .ok()
         .and_then(|d| Interval::days(d).ok())
         .ok_or_else(|| StoreError::Corrupt(format!("collection `{slug}` has interval {days}")))?;
-    Ok(Collection {
-        id,
-        slug,
-        name,
-        description,
-        default_verifier,
-        default_interval,
-        created_at: from_db(created_at),
-    })
+    Ok(Collection { id, slug, name, description, default_verifier, default_interval, created_at: from_db(created_at) })
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<Collection>> {
-    collections::table
-        .filter(collections::slug.eq(slug))
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+    collections::table.filter(collections::slug.eq(slug)).first::<Row>(conn).optional()?.map(from_row).transpose()
 }
 
 pub fn get(conn: &mut DbConnection, slug: &str) -> Result<Collection> {
@@ -58,11 +37,7 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<Collection> {
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Collection> {
-    collections::table
-        .find(id)
-        .first::<Row>(conn)
-        .map_err(StoreError::from)
-        .and_then(from_row)
+    collections::table.find(id).first::<Row>(conn).map_err(StoreError::from).and_then(from_row)
 }
 
 pub fn create(
@@ -88,12 +63,7 @@ pub fn create(
 }
 
 /// The collection named by `slug`, created with `name` if it does not exist yet.
-pub fn get_or_create(
-    conn: &mut DbConnection,
-    slug: &Slug,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<Collection> {
+pub fn get_or_create(conn: &mut DbConnection, slug: &Slug, name: &str, now: DateTime<Utc>) -> Result<Collection> {
     match find(conn, slug.as_str())? {
         Some(c) => Ok(c),
         None => create(conn, slug, name, "", now),
@@ -102,9 +72,7 @@ pub fn get_or_create(
 
 /// Every collection with its number of live (not archived) cards, by name.
 pub fn list_with_counts(conn: &mut DbConnection) -> Result<Vec<(Collection, i64)>> {
-    let rows: Vec<Row> = collections::table
-        .order(collections::name.asc())
-        .load(conn)?;
+    let rows: Vec<Row> = collections::table.order(collections::name.asc()).load(conn)?;
     let counts: Vec<(i64, i64)> = cards::table
         .filter(cards::archived_at.is_null())
         .group_by(cards::collection_id)
@@ -113,10 +81,7 @@ pub fn list_with_counts(conn: &mut DbConnection) -> Result<Vec<(Collection, i64)
     rows.into_iter()
         .map(|row| {
             let c = from_row(row)?;
-            let n = counts
-                .iter()
-                .find(|(id, _)| *id == c.id)
-                .map_or(0, |(_, n)| *n);
+            let n = counts.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, n)| *n);
             Ok((c, n))
         })
         .collect()

@@ -33,10 +33,7 @@ impl Target {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Target::Postgres(url.to_owned()));
         }
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if url.contains("://") || url.is_empty() {
@@ -55,15 +52,15 @@ struct Manager(Target);
 impl Manager {
     fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match &self.0 {
-            Target::Postgres(url) => Ok(DbConnection::Postgres(diesel::PgConnection::establish(
-                url,
-            )?)),
+            Target::Postgres(url) => Ok(DbConnection::Postgres(diesel::PgConnection::establish(url)?)),
             Target::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // Per-connection settings: wait for a lock instead of failing at once,
                 // enforce references, and fsync at checkpoints only (safe with WAL).
-                conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -102,9 +99,7 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print a URL: it may carry a password.
-        f.debug_struct("Store")
-            .field("sqlite", &self.target.is_sqlite())
-            .finish()
+        f.debug_struct("Store").field("sqlite", &self.target.is_sqlite()).finish()
     }
 }
 
@@ -120,9 +115,7 @@ impl Store {
                 c.batch_execute("PRAGMA journal_mode = WAL;")?;
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
             }
-            DbConnection::Postgres(c) => c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len()),
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
         }
         .map_err(|e| StoreError::Migration(e.to_string()))?;
         if migrated > 0 {
@@ -138,20 +131,13 @@ impl Store {
                 .build(manager)
         };
         let (read, write) = match &target {
-            Target::Sqlite(_) => (
-                build(8, Manager(target.clone()))?,
-                build(1, Manager(target.clone()))?,
-            ),
+            Target::Sqlite(_) => (build(8, Manager(target.clone()))?, build(1, Manager(target.clone()))?),
             Target::Postgres(_) => {
                 let pool = build(12, Manager(target.clone()))?;
                 (pool.clone(), pool)
             }
         };
-        Ok(Store {
-            read,
-            write,
-            target,
-        })
+        Ok(Store { read, write, target })
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -204,22 +190,10 @@ mod tests {
 
     #[test]
     fn urls_pick_the_backend_by_scheme() {
-        assert_eq!(
-            Target::parse("data/verity.db").unwrap(),
-            Target::Sqlite("data/verity.db".into())
-        );
-        assert_eq!(
-            Target::parse("sqlite://x.db").unwrap(),
-            Target::Sqlite("x.db".into())
-        );
-        assert!(matches!(
-            Target::parse("postgres://u@h/db").unwrap(),
-            Target::Postgres(_)
-        ));
-        assert!(matches!(
-            Target::parse("mysql://u@h/db"),
-            Err(StoreError::UnsupportedUrl(_))
-        ));
+        assert_eq!(Target::parse("data/verity.db").unwrap(), Target::Sqlite("data/verity.db".into()));
+        assert_eq!(Target::parse("sqlite://x.db").unwrap(), Target::Sqlite("x.db".into()));
+        assert!(matches!(Target::parse("postgres://u@h/db").unwrap(), Target::Postgres(_)));
+        assert!(matches!(Target::parse("mysql://u@h/db"), Err(StoreError::UnsupportedUrl(_))));
         assert!(Target::parse("").is_err());
     }
 }

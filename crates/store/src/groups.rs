@@ -10,7 +10,9 @@ pub fn create(conn: &mut DbConnection, name: &str, now: DateTime<Utc>) -> Result
     if exists(conn, name)? {
         return Err(StoreError::AlreadyExists(format!("group `{name}`")));
     }
-    diesel::insert_into(groups::table).values((groups::name.eq(name), groups::created_at.eq(to_db(now)))).execute(conn)?;
+    diesel::insert_into(groups::table)
+        .values((groups::name.eq(name), groups::created_at.eq(to_db(now))))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -21,7 +21,18 @@ pub struct CardHealth {
 }
 
 pub fn live_cards(conn: &mut DbConnection) -> Result<Vec<CardHealth>> {
-    type Row = (i64, String, String, String, String, Option<String>, i32, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, i32);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i32,
+        Option<chrono::NaiveDateTime>,
+        Option<chrono::NaiveDateTime>,
+        i32,
+    );
     let rows: Vec<Row> = cards::table
         .inner_join(collections::table)
         .filter(cards::archived_at.is_null())
@@ -82,11 +93,20 @@ pub fn snapshots(conn: &mut DbConnection, days: i64) -> Result<Vec<(String, Coun
     let rows: Vec<(String, i32, i32, i32, i32, i32)> = health_snapshots::table
         .order(health_snapshots::day.desc())
         .limit(days)
-        .select((health_snapshots::day, health_snapshots::total, health_snapshots::verified, health_snapshots::due_soon, health_snapshots::stale, health_snapshots::unverified))
+        .select((
+            health_snapshots::day,
+            health_snapshots::total,
+            health_snapshots::verified,
+            health_snapshots::due_soon,
+            health_snapshots::stale,
+            health_snapshots::unverified,
+        ))
         .load(conn)?;
     let mut out: Vec<(String, Counts)> = rows
         .into_iter()
-        .map(|(day, total, verified, due_soon, stale, unverified)| (day, Counts { total, verified, due_soon, stale, unverified }))
+        .map(|(day, total, verified, due_soon, stale, unverified)| {
+            (day, Counts { total, verified, due_soon, stale, unverified })
+        })
         .collect();
     out.reverse();
     Ok(out)

@@ -26,7 +26,13 @@ pub fn already_sent(conn: &mut DbConnection, card_id: i64, due_at: DateTime<Utc>
     Ok(n > 0)
 }
 
-pub fn record_sent(conn: &mut DbConnection, card_id: i64, due_at: DateTime<Utc>, username: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn record_sent(
+    conn: &mut DbConnection,
+    card_id: i64,
+    due_at: DateTime<Utc>,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     diesel::insert_into(reminders_sent::table)
         .values((
             reminders_sent::card_id.eq(card_id),
@@ -48,7 +54,14 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-pub fn notify(conn: &mut DbConnection, username: &str, kind: &str, title: &str, body: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn notify(
+    conn: &mut DbConnection,
+    username: &str,
+    kind: &str,
+    title: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     diesel::insert_into(notifications::table)
         .values((
             notifications::username.eq(username),
@@ -67,11 +80,25 @@ pub fn notifications_for(conn: &mut DbConnection, username: &str, limit: i64) ->
         .filter(notifications::username.eq(username))
         .order((notifications::created_at.desc(), notifications::id.desc()))
         .limit(limit)
-        .select((notifications::id, notifications::kind, notifications::title, notifications::body, notifications::created_at, notifications::read_at))
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::title,
+            notifications::body,
+            notifications::created_at,
+            notifications::read_at,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, title, body, created_at, read_at)| Notification { id, kind, title, body, created_at: from_db(created_at), read_at: read_at.map(from_db) })
+        .map(|(id, kind, title, body, created_at, read_at)| Notification {
+            id,
+            kind,
+            title,
+            body,
+            created_at: from_db(created_at),
+            read_at: read_at.map(from_db),
+        })
         .collect())
 }
 
@@ -83,9 +110,11 @@ pub fn unread_count(conn: &mut DbConnection, username: &str) -> Result<i64> {
 }
 
 pub fn mark_all_read(conn: &mut DbConnection, username: &str, now: DateTime<Utc>) -> Result<usize> {
-    Ok(diesel::update(notifications::table.filter(notifications::username.eq(username).and(notifications::read_at.is_null())))
-        .set(notifications::read_at.eq(Some(to_db(now))))
-        .execute(conn)?)
+    Ok(diesel::update(
+        notifications::table.filter(notifications::username.eq(username).and(notifications::read_at.is_null())),
+    )
+    .set(notifications::read_at.eq(Some(to_db(now))))
+    .execute(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,13 +145,22 @@ pub fn due_deliveries(conn: &mut DbConnection, now: DateTime<Utc>, limit: i64) -
 
 pub fn delivered(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<()> {
     diesel::update(webhook_deliveries::table.find(id))
-        .set((webhook_deliveries::delivered_at.eq(Some(to_db(now))), webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1)))
+        .set((
+            webhook_deliveries::delivered_at.eq(Some(to_db(now))),
+            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Records a failed attempt: try again at `retry_at`, or give up when it is `None`.
-pub fn attempt_failed(conn: &mut DbConnection, id: i64, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()> {
+pub fn attempt_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let updated = match retry_at {
         Some(at) => diesel::update(webhook_deliveries::table.find(id))
             .set((
@@ -147,8 +185,10 @@ pub fn attempt_failed(conn: &mut DbConnection, id: i64, error: &str, retry_at: O
 
 /// (delivered, failed for good, pending) counts, for tests and the admin.
 pub fn delivery_counts(conn: &mut DbConnection) -> Result<(i64, i64, i64)> {
-    let delivered = webhook_deliveries::table.filter(webhook_deliveries::delivered_at.is_not_null()).count().get_result(conn)?;
-    let failed = webhook_deliveries::table.filter(webhook_deliveries::failed_at.is_not_null()).count().get_result(conn)?;
+    let delivered =
+        webhook_deliveries::table.filter(webhook_deliveries::delivered_at.is_not_null()).count().get_result(conn)?;
+    let failed =
+        webhook_deliveries::table.filter(webhook_deliveries::failed_at.is_not_null()).count().get_result(conn)?;
     let pending = webhook_deliveries::table
         .filter(webhook_deliveries::delivered_at.is_null().and(webhook_deliveries::failed_at.is_null()))
         .count()

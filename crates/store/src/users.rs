@@ -36,10 +36,7 @@ struct UserRow {
 
 impl UserRow {
     fn into_user(self) -> Result<(User, Option<String>)> {
-        let role = self
-            .role
-            .parse::<Role>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let role = self.role.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let user = User {
             id: self.id,
             username: self.username,
@@ -64,10 +61,7 @@ pub struct NewUser<'a> {
 
 pub fn create(conn: &mut DbConnection, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
     if find(conn, new.username)?.is_some() {
-        return Err(StoreError::AlreadyExists(format!(
-            "user `{}`",
-            new.username
-        )));
+        return Err(StoreError::AlreadyExists(format!("user `{}`", new.username)));
     }
     diesel::insert_into(users::table)
         .values((
@@ -93,10 +87,7 @@ pub fn get(conn: &mut DbConnection, username: &str) -> Result<User> {
 }
 
 /// The user and their password hash, for signing in.
-pub fn find_with_hash(
-    conn: &mut DbConnection,
-    username: &str,
-) -> Result<Option<(User, Option<String>)>> {
+pub fn find_with_hash(conn: &mut DbConnection, username: &str) -> Result<Option<(User, Option<String>)>> {
     users::table
         .filter(users::username.eq(username))
         .first::<UserRow>(conn)
@@ -130,10 +121,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<User>> {
 /// Replaces the password hash and revokes every token issued before.
 pub fn set_password_hash(conn: &mut DbConnection, username: &str, hash: &str) -> Result<()> {
     let updated = diesel::update(users::table.filter(users::username.eq(username)))
-        .set((
-            users::password_hash.eq(hash),
-            users::token_version.eq(users::token_version + 1),
-        ))
+        .set((users::password_hash.eq(hash), users::token_version.eq(users::token_version + 1)))
         .execute(conn)?;
     if updated == 0 {
         return Err(StoreError::NotFound(format!("user `{username}`")));

@@ -38,7 +38,13 @@ pub fn verify(conn: &mut DbConnection, card_id: i64, by: &str, note: &str, now: 
 
 /// Changes who verifies the card and how often. The last verification stands; its
 /// expiry moves with the new interval.
-pub fn assign(conn: &mut DbConnection, card_id: i64, verifier: Option<&str>, interval: Interval, now: DateTime<Utc>) -> Result<Saved> {
+pub fn assign(
+    conn: &mut DbConnection,
+    card_id: i64,
+    verifier: Option<&str>,
+    interval: Interval,
+    now: DateTime<Utc>,
+) -> Result<Saved> {
     let card = cards::by_id(conn, card_id)?;
     let state = VerificationState { verified_at: card.verified_at, interval, trusted: card.trusted };
     let (due_soon_at, due_at) = due_columns(&state);
@@ -88,11 +94,22 @@ pub struct Request {
     pub answer: Option<String>,
 }
 
-type RequestRow = (i64, i64, String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, Option<String>);
+type RequestRow =
+    (i64, i64, String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, Option<String>);
 
 fn request_from_row(r: RequestRow) -> Request {
     let (id, card_id, requested_by, comment, created_at, resolved_at, resolved_by, resolution, answer) = r;
-    Request { id, card_id, requested_by, comment, created_at: from_db(created_at), resolved_at: resolved_at.map(from_db), resolved_by, resolution, answer }
+    Request {
+        id,
+        card_id,
+        requested_by,
+        comment,
+        created_at: from_db(created_at),
+        resolved_at: resolved_at.map(from_db),
+        resolved_by,
+        resolution,
+        answer,
+    }
 }
 
 /// Someone thinks the card looks wrong: the request stays open until the card is
@@ -176,7 +193,8 @@ pub fn queue(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) 
     let mut entries: Vec<QueueEntry> = cards::many(conn, &ids)?
         .into_iter()
         .map(|card| {
-            let requests: Vec<DateTime<Utc>> = open.iter().filter(|(id, _)| *id == card.id).map(|(_, at)| from_db(*at)).collect();
+            let requests: Vec<DateTime<Utc>> =
+                open.iter().filter(|(id, _)| *id == card.id).map(|(_, at)| from_db(*at)).collect();
             let oldest_request = requests.iter().min().copied();
             let due = match card.due_times() {
                 Some(d) if d.due_soon_at <= now => Some(d.due_at),
@@ -190,4 +208,18 @@ pub fn queue(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) 
         .collect();
     entries.sort_by(|a, b| a.waiting_since.cmp(&b.waiting_since).then_with(|| a.card.title.cmp(&b.card.title)));
     Ok(entries)
+}
+
+/// How many cards wait for any of `verifiers` (the number on the "Verify" link).
+pub fn queue_count(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) -> Result<i64> {
+    let open_ids: Vec<i64> = requests::table
+        .inner_join(cards_t::table)
+        .filter(requests::resolved_at.is_null().and(cards_t::verifier.eq_any(verifiers)))
+        .select(requests::card_id)
+        .load(conn)?;
+    Ok(cards_t::table
+        .filter(cards_t::verifier.eq_any(verifiers).and(cards_t::archived_at.is_null()))
+        .filter(cards_t::trusted.eq(0).or(cards_t::due_soon_at.le(to_db(now))).or(cards_t::id.eq_any(&open_ids)))
+        .count()
+        .get_result(conn)?)
 }

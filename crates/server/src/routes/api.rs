@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use verity_core::Status;
 use verity_index::{SearchRequest, SearchResults};
 use verity_store::cards::{self, Card, EditOutcome, ListQuery, Order, Revision};
-use verity_store::collections;
+use verity_store::users::User;
+use verity_store::{collections, groups, reminders, verification};
 
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
@@ -27,10 +28,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cards/{slug}", web::get().to(api_get_card))
         .route("/cards/{slug}", web::put().to(api_update_card))
         .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
-        .route(
-            "/cards/{slug}/revisions/{rev}",
-            web::get().to(api_get_revision),
-        )
+        .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
+        .route("/cards/{slug}/verify", web::post().to(api_verify_card))
+        .route("/cards/{slug}/verification", web::put().to(api_assign_verifier))
+        .route("/cards/{slug}/verifications", web::get().to(api_verification_history))
+        .route("/cards/{slug}/verification-requests", web::post().to(api_request_verification))
+        .route("/cards/{slug}/verification-requests/{id}/answer", web::post().to(api_answer_request))
+        .route("/verification/queue", web::get().to(api_queue))
+        .route("/health", web::get().to(api_health))
+        .route("/notifications", web::get().to(api_notifications))
+        .route("/notifications/read", web::post().to(api_mark_read))
+        .route("/groups", web::get().to(api_list_groups))
+        .route("/groups", web::post().to(api_create_group))
+        .route("/groups/{name}/members", web::post().to(api_add_member))
         .route("/search", web::get().to(api_search))
         .route("/collections", web::get().to(api_list_collections))
         .route("/collections", web::post().to(api_create_collection));
@@ -50,7 +60,9 @@ async fn api_login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Ap
     let user = web::block(move || auth::authenticate(&st, &username, &password)).await??;
     let user = user.ok_or(ApiError::Unauthorized("wrong username or password"))?;
     let token = state.tokens.issue(&user)?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "expires_in": auth::TOKEN_TTL_SECS, "username": user.username, "role": user.role})))
+    Ok(HttpResponse::Ok().json(
+        json!({"token": token, "expires_in": auth::TOKEN_TTL_SECS, "username": user.username, "role": user.role}),
+    ))
 }
 
 /// The JSON shape of a card; `body` only where one card is asked for.
@@ -122,17 +134,11 @@ fn parse_status(s: Option<&str>) -> Result<Option<Status>, ApiError> {
         Some(s) => s
             .parse()
             .map(Some)
-            .map_err(|e: verity_core::verification::UnknownStatus| {
-                ApiError::BadRequest(e.to_string())
-            }),
+            .map_err(|e: verity_core::verification::UnknownStatus| ApiError::BadRequest(e.to_string())),
     }
 }
 
-async fn api_list_cards(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    params: web::Query<ListParams>,
-) -> ApiResult {
+async fn api_list_cards(state: web::Data<AppState>, _user: AuthUser, params: web::Query<ListParams>) -> ApiResult {
     let query = ListQuery {
         collection: params.collection.clone().filter(|c| !c.is_empty()),
         status: parse_status(params.status.as_deref())?,
@@ -142,8 +148,7 @@ async fn api_list_cards(
     };
     let now = state.clock.now();
     let st = state.clone();
-    let (total, cards) =
-        web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
+    let (total, cards) = web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
     let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
     Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
 }
@@ -152,19 +157,12 @@ async fn load_card(state: &web::Data<AppState>, slug: String) -> Result<Card, Ap
     let st = state.clone();
     let card = web::block(move || st.store.read(|c| cards::by_slug(c, &slug))).await??;
     if card.archived_at.is_some() {
-        return Err(ApiError::NotFound(format!(
-            "card `{}` not found",
-            card.slug
-        )));
+        return Err(ApiError::NotFound(format!("card `{}` not found", card.slug)));
     }
     Ok(card)
 }
 
-async fn api_get_card(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    slug: web::Path<String>,
-) -> ApiResult {
+async fn api_get_card(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
     let card = load_card(&state, slug.into_inner()).await?;
     Ok(HttpResponse::Ok().json(card_json(&card, state.clock.now(), true)))
 }
@@ -186,23 +184,11 @@ async fn api_create_card(
     wait: web::Query<WaitParam>,
     body: web::Json<NewCardBody>,
 ) -> ApiResult {
-    let NewCardBody {
-        title,
-        body,
-        collection,
-        tags,
-        message,
-    } = body.into_inner();
+    let NewCardBody { title, body, collection, tags, message } = body.into_inner();
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
     let saved = web::block(move || {
-        service::create_card(
-            &st,
-            &user,
-            &collection,
-            content,
-            message.as_deref().unwrap_or("created"),
-        )
+        service::create_card(&st, &user, &collection, content, message.as_deref().unwrap_or("created"))
     })
     .await??;
     maybe_wait(&state, &wait, saved.seq).await;
@@ -241,15 +227,7 @@ async fn api_update_card(
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
     let outcome = web::block(move || {
-        service::update_card(
-            &st,
-            &user,
-            &slug,
-            content,
-            base_rev,
-            message.as_deref().unwrap_or("edited"),
-            verify,
-        )
+        service::update_card(&st, &user, &slug, content, base_rev, message.as_deref().unwrap_or("edited"), verify)
     })
     .await??;
     let now = state.clock.now();
@@ -268,11 +246,7 @@ async fn api_update_card(
     Ok(HttpResponse::Ok().json(v))
 }
 
-async fn api_list_revisions(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    slug: web::Path<String>,
-) -> ApiResult {
+async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
     let card = load_card(&state, slug.into_inner()).await?;
     let st = state.clone();
     let revisions = web::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
@@ -280,16 +254,11 @@ async fn api_list_revisions(
     Ok(HttpResponse::Ok().json(json!({"revisions": revisions})))
 }
 
-async fn api_get_revision(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    path: web::Path<(String, i32)>,
-) -> ApiResult {
+async fn api_get_revision(state: web::Data<AppState>, _user: AuthUser, path: web::Path<(String, i32)>) -> ApiResult {
     let (slug, rev) = path.into_inner();
     let card = load_card(&state, slug).await?;
     let st = state.clone();
-    let revision =
-        web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
+    let revision = web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
     Ok(HttpResponse::Ok().json(revision_json(&revision, true)))
 }
 
@@ -306,12 +275,7 @@ pub struct SearchParams {
 
 impl SearchParams {
     pub fn request(&self, default_limit: usize) -> Result<SearchRequest, ApiError> {
-        let nonempty = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Ok(SearchRequest {
             q: self.q.clone(),
             collection: nonempty(&self.collection),
@@ -324,10 +288,7 @@ impl SearchParams {
 }
 
 /// Runs a search off the async threads and times it.
-pub async fn run_search(
-    state: &web::Data<AppState>,
-    req: SearchRequest,
-) -> Result<(SearchResults, f64), ApiError> {
+pub async fn run_search(state: &web::Data<AppState>, req: SearchRequest) -> Result<(SearchResults, f64), ApiError> {
     let st = state.clone();
     let now = state.clock.now();
     web::block(move || {
@@ -349,11 +310,7 @@ struct HitJson<'a> {
     score: f32,
 }
 
-async fn api_search(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    params: web::Query<SearchParams>,
-) -> ApiResult {
+async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Query<SearchParams>) -> ApiResult {
     let req = params.request(20)?;
     let (results, took_ms) = run_search(&state, req).await?;
     let hits: Vec<HitJson> = results
@@ -369,18 +326,10 @@ async fn api_search(
             score: h.score,
         })
         .collect();
-    let counts = |pairs: &[(String, u64)]| {
-        pairs
-            .iter()
-            .map(|(k, n)| (k.clone(), json!(n)))
-            .collect::<Map<String, Value>>()
-    };
-    let status: Map<String, Value> = results
-        .facets
-        .status
-        .iter()
-        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
-        .collect();
+    let counts =
+        |pairs: &[(String, u64)]| pairs.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<Map<String, Value>>();
+    let status: Map<String, Value> =
+        results.facets.status.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "total": results.total,
         "took_ms": (took_ms * 1000.0).round() / 1000.0,
@@ -416,14 +365,215 @@ async fn api_create_collection(
     AuthUser(user): AuthUser,
     body: web::Json<NewCollectionBody>,
 ) -> ApiResult {
-    let NewCollectionBody {
-        slug,
-        name,
-        description,
-    } = body.into_inner();
+    let NewCollectionBody { slug, name, description } = body.into_inner();
     let st = state.clone();
-    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description))
-        .await??;
-    Ok(HttpResponse::Created()
-        .json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
+    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description)).await??;
+    Ok(HttpResponse::Created().json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
+}
+
+#[derive(Deserialize, Default)]
+struct VerifyBody {
+    #[serde(default)]
+    note: String,
+}
+
+async fn api_verify_card(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+    body: Option<web::Json<VerifyBody>>,
+) -> ApiResult {
+    let note = body.map(|b| b.into_inner().note).unwrap_or_default();
+    let st = state.clone();
+    let saved = web::block(move || service::verify_card(&st, &user, &slug, &note)).await??;
+    maybe_wait(&state, &wait, saved.seq).await;
+    Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
+}
+
+#[derive(Deserialize)]
+struct AssignBody {
+    verifier: String,
+    verify_every: Option<String>,
+}
+
+async fn api_assign_verifier(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+    body: web::Json<AssignBody>,
+) -> ApiResult {
+    let AssignBody { verifier, verify_every } = body.into_inner();
+    let st = state.clone();
+    let saved =
+        web::block(move || service::assign_verifier(&st, &user, &slug, &verifier, verify_every.as_deref())).await??;
+    maybe_wait(&state, &wait, saved.seq).await;
+    Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
+}
+
+fn request_json(r: &verification::Request) -> Value {
+    json!({
+        "id": r.id,
+        "requested_by": r.requested_by,
+        "comment": r.comment,
+        "created_at": r.created_at,
+        "open": r.resolved_at.is_none(),
+        "resolved_at": r.resolved_at,
+        "resolved_by": r.resolved_by,
+        "resolution": r.resolution,
+        "answer": r.answer,
+    })
+}
+
+async fn api_verification_history(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
+    let card = load_card(&state, slug.into_inner()).await?;
+    let st = state.clone();
+    let (history, requests) = web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            Ok((verification::history(c, card.id)?, verification::requests_for(c, card.id)?))
+        })
+    })
+    .await??;
+    let history: Vec<Value> = history
+        .iter()
+        .map(|v| json!({"rev": v.rev, "verified_by": v.verified_by, "verified_at": v.verified_at, "note": v.note}))
+        .collect();
+    let requests: Vec<Value> = requests.iter().map(request_json).collect();
+    Ok(HttpResponse::Ok().json(json!({"verifications": history, "requests": requests})))
+}
+
+#[derive(Deserialize)]
+struct RequestBody {
+    comment: String,
+}
+
+async fn api_request_verification(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    body: web::Json<RequestBody>,
+) -> ApiResult {
+    let comment = body.into_inner().comment;
+    let st = state.clone();
+    let request = web::block(move || service::request_verification(&st, &user, &slug, &comment)).await??;
+    Ok(HttpResponse::Created().json(request_json(&request)))
+}
+
+#[derive(Deserialize)]
+struct AnswerBody {
+    answer: String,
+}
+
+async fn api_answer_request(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<(String, i64)>,
+    body: web::Json<AnswerBody>,
+) -> ApiResult {
+    let (slug, id) = path.into_inner();
+    let answer = body.into_inner().answer;
+    let st = state.clone();
+    let request = web::block(move || service::answer_request(&st, &user, &slug, id, &answer)).await??;
+    Ok(HttpResponse::Ok().json(request_json(&request)))
+}
+
+/// The signed-in user's verification queue, most overdue first.
+pub async fn load_queue(state: &web::Data<AppState>, user: User) -> Result<Vec<verification::QueueEntry>, ApiError> {
+    let st = state.clone();
+    let now = state.clock.now();
+    Ok(web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            let names = service::verifier_names(c, &user)?;
+            verification::queue(c, &names, now)
+        })
+    })
+    .await??)
+}
+
+async fn api_queue(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let queue = load_queue(&state, user).await?;
+    let now = state.clock.now();
+    let cards: Vec<Value> = queue
+        .iter()
+        .map(|e| {
+            let mut v = card_json(&e.card, now, false);
+            if let Value::Object(map) = &mut v {
+                map.insert("waiting_since".into(), json!(e.waiting_since));
+                map.insert("open_requests".into(), json!(e.open_requests));
+            }
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"cards": cards})))
+}
+
+async fn api_health(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
+    let st = state.clone();
+    let now = state.clock.now();
+    let health = web::block(move || crate::health::compute(&st.store, now)).await??;
+    Ok(HttpResponse::Ok().json(health))
+}
+
+async fn api_notifications(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let st = state.clone();
+    let (list, unread) = web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            Ok((reminders::notifications_for(c, &user.username, 100)?, reminders::unread_count(c, &user.username)?))
+        })
+    })
+    .await??;
+    let list: Vec<Value> = list
+        .iter()
+        .map(|n| json!({"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "created_at": n.created_at, "read": n.read_at.is_some()}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"unread": unread, "notifications": list})))
+}
+
+async fn api_mark_read(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let st = state.clone();
+    let now = state.clock.now();
+    let marked = web::block(move || st.store.write(|c| reminders::mark_all_read(c, &user.username, now))).await??;
+    Ok(HttpResponse::Ok().json(json!({"marked": marked})))
+}
+
+async fn api_list_groups(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
+    let st = state.clone();
+    let list = web::block(move || st.store.read(groups::list)).await??;
+    let list: Vec<Value> = list.iter().map(|(name, members)| json!({"name": name, "members": members})).collect();
+    Ok(HttpResponse::Ok().json(json!({"groups": list})))
+}
+
+#[derive(Deserialize)]
+struct GroupBody {
+    name: String,
+}
+
+async fn api_create_group(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: web::Json<GroupBody>,
+) -> ApiResult {
+    let name = body.into_inner().name;
+    let st = state.clone();
+    let created = name.clone();
+    web::block(move || service::create_group(&st, &user, &name)).await??;
+    Ok(HttpResponse::Created().json(json!({"name": created, "members": []})))
+}
+
+#[derive(Deserialize)]
+struct MemberBody {
+    username: String,
+}
+
+async fn api_add_member(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    group: web::Path<String>,
+    body: web::Json<MemberBody>,
+) -> ApiResult {
+    let username = body.into_inner().username;
+    let st = state.clone();
+    let added = web::block(move || service::add_group_member(&st, &user, &group, &username)).await??;
+    Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(json!({"added": added})))
 }

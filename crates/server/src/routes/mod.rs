@@ -13,32 +13,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(extractors::query_config())
         .app_data(extractors::path_config())
         .route("/healthz", web::get().to(healthz))
-        .service(
-            web::scope("/api/v1")
-                .configure(api::configure)
-                .default_service(web::to(api_not_found)),
-        )
+        .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(api_not_found)))
         .configure(assets::configure)
         .configure(pages::configure)
         .default_service(web::to(pages::not_found));
 }
 
 async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no API route {} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(ApiError::NotFound(format!("no API route {} {}", req.method(), req.path())))
 }
 
 /// 200 when the database answers and the index can be searched.
 async fn healthz(state: web::Data<crate::state::AppState>) -> HttpResponse {
-    let ok = web::block(move || state.store.ping().is_ok())
-        .await
-        .unwrap_or(false);
-    if ok {
-        HttpResponse::Ok().body("ok")
-    } else {
-        HttpResponse::ServiceUnavailable().body("database unavailable")
-    }
+    let ok = web::block(move || state.store.ping().is_ok()).await.unwrap_or(false);
+    if ok { HttpResponse::Ok().body("ok") } else { HttpResponse::ServiceUnavailable().body("database unavailable") }
 }

@@ -8,20 +8,31 @@ use serde::Deserialize;
 use verity_core::markdown;
 use verity_index::SearchRequest;
 use verity_store::cards::{self, ListQuery, Order};
-use verity_store::collections;
 use verity_store::users::User;
+use verity_store::{collections, reminders, verification};
 
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
-use crate::routes::api::{SearchParams, run_search};
+use crate::routes::api::{SearchParams, load_queue, run_search};
+use crate::service;
 use crate::state::AppState;
 use crate::views;
+use crate::views::card::VerificationPanel;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(show_home))
         .route("/search", web::get().to(show_search))
         .route("/cards/{slug}", web::get().to(show_card))
         .route("/collections", web::get().to(show_collections))
+        .route("/cards/{slug}/verify", web::post().to(verify_card))
+        .route("/cards/{slug}/request", web::post().to(request_verification))
+        .route("/cards/{slug}/requests/{id}/answer", web::post().to(answer_request))
+        .route("/cards/{slug}/assign", web::post().to(assign_verifier))
+        .route("/verify", web::get().to(show_queue))
+        .route("/verify", web::post().to(verify_many))
+        .route("/health", web::get().to(show_health))
+        .route("/notifications", web::get().to(show_notifications))
+        .route("/notifications/read", web::post().to(mark_read))
         .route("/login", web::get().to(show_login))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout));
@@ -54,10 +65,9 @@ impl ResponseError for PageError {
         let _ = self.0.error_response();
         let (heading, detail) = match &self.0 {
             ApiError::NotFound(_) => ("Not found", "There is no such page or card.".to_string()),
-            ApiError::Internal(_) => (
-                "Something went wrong",
-                "The error has been logged. Please try again.".to_string(),
-            ),
+            ApiError::Internal(_) => {
+                ("Something went wrong", "The error has been logged. Please try again.".to_string())
+            }
             other => ("That did not work", other.to_string()),
         };
         let body = views::layout::page(
@@ -66,51 +76,34 @@ impl ResponseError for PageError {
             "",
             html! { section class="error-page" { h1 { (heading) } p { (detail) } p { a href="/" { "Back to the start" } } } },
         );
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(body.into_string())
+        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string())
     }
 }
 
 type PageResult = Result<Markup, PageError>;
 
-pub async fn not_found(user: MaybeUser) -> HttpResponse {
+pub async fn not_found() -> HttpResponse {
     let body = views::layout::page(
         "Not found",
-        user.0.as_ref(),
+        None,
         "",
         html! { section class="error-page" { h1 { "Not found" } p { "There is no such page." } p { a href="/" { "Back to the start" } } } },
     );
-    HttpResponse::NotFound()
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string())
+    HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(body.into_string())
 }
 
-async fn show_home(state: web::Data<AppState>, PageUser(user): PageUser) -> PageResult {
-    let (results, _) = run_search(
-        &state,
-        SearchRequest {
-            limit: 1,
-            ..SearchRequest::default()
-        },
-    )
-    .await?;
+async fn show_home(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    let (results, _) = run_search(&state, SearchRequest { limit: 1, ..SearchRequest::default() }).await?;
     let st = state.clone();
     let (recent, collections) = web::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
-            Ok((
-                cards::recent_changes(c, 12)?,
-                collections::list_with_counts(c)?,
-            ))
+            Ok((cards::recent_changes(c, 12)?, collections::list_with_counts(c)?))
         })
     })
     .await??;
-    let collections: Vec<(String, String, i64)> = collections
-        .into_iter()
-        .map(|(c, n)| (c.slug, c.name, n))
-        .collect();
+    let collections: Vec<(String, String, i64)> = collections.into_iter().map(|(c, n)| (c.slug, c.name, n)).collect();
     Ok(views::home::home(&views::home::Home {
-        user: &user,
+        nav: &nav,
         total: results.total as u64,
         statuses: &results.facets.status,
         recent: &recent,
@@ -124,7 +117,7 @@ const PER_PAGE: usize = 20;
 
 async fn show_search(
     state: web::Data<AppState>,
-    PageUser(user): PageUser,
+    PageUser(nav): PageUser,
     params: web::Query<SearchParams>,
 ) -> PageResult {
     let mut params = params.into_inner();
@@ -132,28 +125,27 @@ async fn show_search(
     if params.request(PER_PAGE).is_err() {
         params.status = None;
     }
-    let req = SearchRequest {
-        limit: PER_PAGE,
-        ..params.request(PER_PAGE)?
-    };
+    let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
     let (results, took_ms) = run_search(&state, req).await?;
-    Ok(views::search::search(
-        &user, &params, &results, took_ms, PER_PAGE,
-    ))
+    Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE))
 }
 
-async fn show_card(
-    state: web::Data<AppState>,
-    PageUser(user): PageUser,
-    slug: web::Path<String>,
-) -> PageResult {
+async fn show_card(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
     let slug = slug.into_inner();
     let st = state.clone();
-    let (card, revisions) = web::block(move || {
+    let user = nav.user.clone();
+    let (card, revisions, panel) = web::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             let card = cards::by_slug(c, &slug)?;
             let revisions = cards::revisions(c, card.id)?.len();
-            Ok((card, revisions))
+            let may_verify = service::may_verify(c, &user, &card)?;
+            let panel = VerificationPanel {
+                may_verify,
+                may_assign: may_verify || card.owner.as_deref() == Some(user.username.as_str()),
+                history: verification::history(c, card.id)?,
+                requests: verification::requests_for(c, card.id)?,
+            };
+            Ok((card, revisions, panel))
         })
     })
     .await??;
@@ -161,19 +153,143 @@ async fn show_card(
         return Err(ApiError::NotFound("card".into()).into());
     }
     let html_body = markdown::render(markdown::without_title_heading(&card.body, &card.title));
-    Ok(views::card::card(
-        &user,
-        &card,
-        &html_body,
-        revisions,
-        state.clock.now(),
-    ))
+    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, state.clock.now()))
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn verify_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}");
+    web::block(move || service::verify_card(&st, &nav.user, &slug, &form.note)).await??;
+    Ok(redirect(&target))
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    comment: String,
+}
+
+async fn request_verification(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    form: web::Form<CommentForm>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}#verification");
+    web::block(move || service::request_verification(&st, &nav.user, &slug, &form.comment)).await??;
+    Ok(redirect(&target))
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    answer: String,
+}
+
+async fn answer_request(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<AnswerForm>,
+) -> Result<HttpResponse, PageError> {
+    let (slug, id) = path.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}#verification");
+    web::block(move || service::answer_request(&st, &nav.user, &slug, id, &form.answer)).await??;
+    Ok(redirect(&target))
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    verifier: String,
+    verify_every: Option<String>,
+}
+
+async fn assign_verifier(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}");
+    let AssignForm { verifier, verify_every } = form.into_inner();
+    web::block(move || service::assign_verifier(&st, &nav.user, &slug, &verifier, verify_every.as_deref())).await??;
+    Ok(redirect(&target))
+}
+
+#[derive(Deserialize)]
+struct QueueParams {
+    verified: Option<usize>,
+}
+
+async fn show_queue(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    params: web::Query<QueueParams>,
+) -> PageResult {
+    let entries = load_queue(&state, nav.user.clone()).await?;
+    Ok(views::verify::queue(&nav, &entries, params.verified, state.clock.now()))
+}
+
+/// Verifies every selected card (the form repeats `slug`), then shows the queue again.
+async fn verify_many(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let pairs = form.into_inner();
+    let note = pairs.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone()).unwrap_or_default();
+    let slugs: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "slug").map(|(_, v)| v).collect();
+    let st = state.clone();
+    let verified = web::block(move || -> Result<usize, ApiError> {
+        for slug in &slugs {
+            service::verify_card(&st, &nav.user, slug, &note)?;
+        }
+        Ok(slugs.len())
+    })
+    .await??;
+    Ok(redirect(&format!("/verify?verified={verified}")))
+}
+
+async fn show_health(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    let st = state.clone();
+    let now = state.clock.now();
+    let health = web::block(move || crate::health::compute(&st.store, now)).await??;
+    Ok(views::health::health(&nav, &health, now))
+}
+
+async fn show_notifications(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    let st = state.clone();
+    let username = nav.user.username.clone();
+    let list = web::block(move || st.store.read(|c| reminders::notifications_for(c, &username, 200))).await??;
+    Ok(views::notifications::notifications(&nav, &list, state.clock.now()))
+}
+
+async fn mark_read(state: web::Data<AppState>, PageUser(nav): PageUser) -> Result<HttpResponse, PageError> {
+    let st = state.clone();
+    let now = state.clock.now();
+    web::block(move || st.store.write(|c| reminders::mark_all_read(c, &nav.user.username, now))).await??;
+    Ok(redirect("/notifications"))
 }
 
 /// Cards listed per collection on the overview; search shows the rest.
 const CARDS_PER_COLLECTION: i64 = 500;
 
-async fn show_collections(state: web::Data<AppState>, PageUser(user): PageUser) -> PageResult {
+async fn show_collections(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
     let st = state.clone();
     let now = state.clock.now();
     let list = web::block(move || {
@@ -192,7 +308,7 @@ async fn show_collections(state: web::Data<AppState>, PageUser(user): PageUser) 
         })
     })
     .await??;
-    Ok(views::collections::collections(&user, &list, now))
+    Ok(views::collections::collections(&nav, &list, now))
 }
 
 #[derive(Deserialize)]
@@ -215,20 +331,12 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(
-    state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, PageError> {
-    let LoginForm {
-        username,
-        password,
-        next,
-    } = form.into_inner();
+async fn login(state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
+    let LoginForm { username, password, next } = form.into_inner();
     let next = safe_next(next.as_deref());
     let st = state.clone();
     let name = username.clone();
-    let user: Option<User> =
-        web::block(move || auth::authenticate(&st, &name, &password)).await??;
+    let user: Option<User> = web::block(move || auth::authenticate(&st, &name, &password)).await??;
     let Some(user) = user else {
         return Ok(html_response(
             StatusCode::UNAUTHORIZED,
@@ -240,37 +348,21 @@ async fn login(
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            auth::TOKEN_TTL_SECS,
-        ))
+        .max_age(actix_web::cookie::time::Duration::seconds(auth::TOKEN_TTL_SECS))
         .finish();
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, next))
-        .finish())
+    Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish())
 }
 
 async fn logout(_req: HttpRequest) -> HttpResponse {
-    let mut cookie = Cookie::build(auth::COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .finish();
+    let mut cookie = Cookie::build(auth::COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     cookie.make_removal();
-    HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, "/login"))
-        .finish()
+    HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/login")).finish()
 }
 
 fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }
 
 fn html_response(status: StatusCode, body: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string())
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.into_string())
 }

@@ -2,22 +2,32 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, PreEscaped, html};
 use verity_core::{SafeHtml, Status};
 use verity_store::cards::Card;
-use verity_store::users::User;
+use verity_store::verification::{Request, VerificationEvent};
 
 use super::layout::page;
 use super::{date, datetime, relative, status_badge, tag_link};
+use crate::auth::Nav;
+
+/// What the card page shows and offers about verification.
+pub struct VerificationPanel {
+    pub may_verify: bool,
+    pub may_assign: bool,
+    pub history: Vec<VerificationEvent>,
+    pub requests: Vec<Request>,
+}
 
 pub fn card(
-    user: &User,
+    nav: &Nav,
     card: &Card,
     html_body: &SafeHtml,
     revisions: usize,
+    panel: &VerificationPanel,
     now: DateTime<Utc>,
 ) -> Markup {
     let status = card.status(now);
     page(
         &card.title,
-        Some(user),
+        Some(nav),
         "",
         html! {
             article class="card" {
@@ -27,10 +37,19 @@ pub fn card(
                     div class={ "verification verification-" (status.as_str()) } {
                         (status_badge(status))
                         span { (verification_sentence(card, status, now)) }
+                        @if panel.may_verify {
+                            form class="verify-form" method="post" action={ "/cards/" (card.slug) "/verify" } {
+                                input name="note" placeholder="Note (optional)" aria-label="Verification note";
+                                button class="primary" type="submit" { "Verify" }
+                            }
+                        }
                     }
                 }
                 div class="card-layout" {
-                    div class="markdown" { (PreEscaped(html_body.as_str())) }
+                    div {
+                        div class="markdown" { (PreEscaped(html_body.as_str())) }
+                        (verification_panel(card, panel, now))
+                    }
                     aside class="card-meta" {
                         dl {
                             dt { "Collection" } dd { a href={ "/search?collection=" (card.collection) } { (card.collection) } }
@@ -60,23 +79,14 @@ pub fn card(
 }
 
 fn verification_sentence(card: &Card, status: Status, now: DateTime<Utc>) -> String {
-    let by = card
-        .verified_by
-        .as_deref()
-        .map(|b| format!(" by {b}"))
-        .unwrap_or_default();
+    let by = card.verified_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
     match (status, card.verified_at, card.due_times()) {
-        (Status::Verified, Some(at), Some(due)) => format!(
-            "Verified{by} on {}; next due {}.",
-            date(at),
-            date(due.due_at)
-        ),
-        (Status::DueSoon, Some(at), Some(due)) => format!(
-            "Verified{by} on {}; due {} ({}).",
-            date(at),
-            relative(due.due_at, now),
-            date(due.due_at)
-        ),
+        (Status::Verified, Some(at), Some(due)) => {
+            format!("Verified{by} on {}; next due {}.", date(at), date(due.due_at))
+        }
+        (Status::DueSoon, Some(at), Some(due)) => {
+            format!("Verified{by} on {}; due {} ({}).", date(at), relative(due.due_at, now), date(due.due_at))
+        }
         (Status::Stale, _, Some(due)) => format!(
             "Stale since {} ({}): {} should check it.",
             date(due.due_at),
@@ -90,10 +100,79 @@ fn verification_sentence(card: &Card, status: Status, now: DateTime<Utc>) -> Str
         ),
         _ => format!(
             "Not verified yet{}.",
-            card.verifier
-                .as_deref()
-                .map(|v| format!(": waiting for {v}"))
-                .unwrap_or_default()
+            card.verifier.as_deref().map(|v| format!(": waiting for {v}")).unwrap_or_default()
         ),
+    }
+}
+
+fn verification_panel(card: &Card, panel: &VerificationPanel, now: DateTime<Utc>) -> Markup {
+    let open: Vec<&Request> = panel.requests.iter().filter(|r| r.resolved_at.is_none()).collect();
+    html! {
+        section class="panel" id="verification" {
+            h2 { "Verification" }
+            @if !open.is_empty() {
+                h3 { "Open requests" }
+                ul class="requests" {
+                    @for r in &open {
+                        li {
+                            strong { (r.requested_by) } span class="muted small" { " · " (relative(r.created_at, now)) }
+                            p { (r.comment) }
+                            @if panel.may_verify {
+                                form class="inline-form" method="post" action={ "/cards/" (card.slug) "/requests/" (r.id) "/answer" } {
+                                    input name="answer" required placeholder="Answer without verifying" aria-label="Answer";
+                                    button type="submit" { "Answer" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            details {
+                summary { "Something looks wrong? Ask " (card.verifier.as_deref().unwrap_or("an expert")) " to check" }
+                form class="stack-form" method="post" action={ "/cards/" (card.slug) "/request" } {
+                    label for="comment" { "What looks wrong or out of date?" }
+                    textarea id="comment" name="comment" rows="3" required {}
+                    button type="submit" { "Request verification" }
+                }
+            }
+            @if panel.may_assign {
+                details {
+                    summary { "Reassign verifier or change the interval" }
+                    form class="stack-form" method="post" action={ "/cards/" (card.slug) "/assign" } {
+                        label for="verifier" { "Verifier (a username or a group)" }
+                        input id="verifier" name="verifier" required value=(card.verifier.as_deref().unwrap_or(""));
+                        label for="verify_every" { "Verify every" }
+                        select id="verify_every" name="verify_every" {
+                            @for (value, label) in [("1w", "1 week"), ("2w", "2 weeks"), ("1m", "1 month"), ("3m", "3 months"), ("6m", "6 months"), ("1y", "1 year")] {
+                                option value=(value) selected[card.interval.canonical() == value] { (label) }
+                            }
+                            @if !["1w", "2w", "1m", "3m", "6m", "1y"].contains(&card.interval.canonical().as_str()) {
+                                option value=(card.interval.canonical()) selected { (card.interval.as_days()) " days" }
+                            }
+                        }
+                        button type="submit" { "Save" }
+                    }
+                }
+            }
+            h3 { "History" }
+            @if panel.history.is_empty() { p class="muted" { "Never verified." } }
+            ul class="history" {
+                @for v in &panel.history {
+                    li {
+                        (v.verified_by) " verified revision " (v.rev) " on " (date(v.verified_at))
+                        @if !v.note.is_empty() { span class="muted" { " — " (v.note) } }
+                    }
+                }
+                @for r in panel.requests.iter().filter(|r| r.resolved_at.is_some()) {
+                    li class="muted" {
+                        (r.requested_by) " asked: “" (r.comment) "” — "
+                        @match r.resolution.as_deref() {
+                            Some("answered") => { (r.resolved_by.as_deref().unwrap_or("")) " answered: " (r.answer.as_deref().unwrap_or("")) }
+                            _ => { "closed by a verification" }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -2,15 +2,15 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use verity_store::cards::Card;
 use verity_store::collections::Collection;
-use verity_store::users::User;
 
 use super::layout::page;
 use super::status_badge;
+use crate::auth::Nav;
 
-pub fn collections(user: &User, list: &[(Collection, Vec<Card>)], now: DateTime<Utc>) -> Markup {
+pub fn collections(nav: &Nav, list: &[(Collection, Vec<Card>)], now: DateTime<Utc>) -> Markup {
     page(
         "Collections",
-        Some(user),
+        Some(nav),
         "",
         html! {
             h1 { "Collections" }

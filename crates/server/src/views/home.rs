@@ -2,13 +2,13 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use verity_core::Status;
 use verity_store::cards::RecentChange;
-use verity_store::users::User;
 
 use super::layout::page;
 use super::{relative, status_badge};
+use crate::auth::Nav;
 
 pub struct Home<'a> {
-    pub user: &'a User,
+    pub nav: &'a Nav,
     pub total: u64,
     pub statuses: &'a [(Status, u64)],
     pub recent: &'a [RecentChange],
@@ -17,15 +17,10 @@ pub struct Home<'a> {
 }
 
 pub fn home(h: &Home<'_>) -> Markup {
-    let count = |s: Status| {
-        h.statuses
-            .iter()
-            .find(|(x, _)| *x == s)
-            .map_or(0, |(_, n)| *n)
-    };
+    let count = |s: Status| h.statuses.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
     page(
         "Home",
-        Some(h.user),
+        Some(h.nav),
         "",
         html! {
             section class="hero" {

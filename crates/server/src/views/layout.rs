@@ -1,8 +1,9 @@
 use maud::{DOCTYPE, Markup, html};
-use verity_store::users::User;
 
-/// The frame of every page: header with search, main content, footer.
-pub fn page(title: &str, user: Option<&User>, query: &str, content: Markup) -> Markup {
+use crate::auth::Nav;
+
+/// The frame of every page: header with search and navigation, main content, footer.
+pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -16,17 +17,18 @@ pub fn page(title: &str, user: Option<&User>, query: &str, content: Markup) -> M
             body {
                 header class="topbar" {
                     a class="brand" href="/" { span class="brand-mark" { "✓" } "Verity" }
-                    @if user.is_some() {
+                    @if let Some(nav) = nav {
                         form class="topsearch" action="/search" method="get" role="search" {
                             input type="search" name="q" value=(query) placeholder="Search the knowledge base" aria-label="Search";
                         }
                         nav class="topnav" {
                             a href="/collections" { "Collections" }
+                            a href="/verify" { "Verify" @if nav.queue > 0 { " " span class="pill" title="Cards waiting for you" { (nav.queue) } } }
+                            a href="/health" { "Health" }
+                            a href="/notifications" aria-label="Notifications" { "Inbox" @if nav.unread > 0 { " " span class="pill" { (nav.unread) } } }
                         }
-                    }
-                    @if let Some(user) = user {
                         div class="who" {
-                            span class="username" title=(user.role.as_str()) { (user.display_name) }
+                            span class="username" title=(nav.user.role.as_str()) { (nav.user.display_name) }
                             form action="/logout" method="post" { button class="link" type="submit" { "Sign out" } }
                         }
                     }

@@ -3,10 +3,13 @@
 
 pub mod card;
 pub mod collections;
+pub mod health;
 pub mod home;
 pub mod layout;
 pub mod login;
+pub mod notifications;
 pub mod search;
+pub mod verify;
 
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
@@ -35,16 +38,8 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
         s if s < 86_400 * 730 => (s / (86_400 * 30), "month"),
         s => (s / (86_400 * 365), "year"),
     };
-    let unit = if n == 1 {
-        unit.to_string()
-    } else {
-        format!("{unit}s")
-    };
-    if secs < 0 {
-        format!("{n} {unit} ago")
-    } else {
-        format!("in {n} {unit}")
-    }
+    let unit = if n == 1 { unit.to_string() } else { format!("{unit}s") };
+    if secs < 0 { format!("{n} {unit} ago") } else { format!("in {n} {unit}") }
 }
 
 pub fn tag_link(tag: &str) -> Markup {

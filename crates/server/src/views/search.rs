@@ -1,10 +1,10 @@
 use maud::{Markup, PreEscaped, html};
 use verity_core::Status;
 use verity_index::SearchResults;
-use verity_store::users::User;
 
 use super::layout::page;
 use super::{status_badge, tag_link};
+use crate::auth::Nav;
 use crate::auth::urlencode;
 use crate::routes::api::SearchParams;
 
@@ -13,12 +13,7 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     let mut p = p.clone();
     change(&mut p);
     let mut parts = Vec::new();
-    for (key, value) in [
-        ("q", Some(p.q.clone())),
-        ("collection", p.collection),
-        ("tag", p.tag),
-        ("status", p.status),
-    ] {
+    for (key, value) in [("q", Some(p.q.clone())), ("collection", p.collection), ("tag", p.tag), ("status", p.status)] {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             parts.push(format!("{key}={}", urlencode(&v)));
         }
@@ -29,23 +24,13 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     format!("/search?{}", parts.join("&"))
 }
 
-pub fn search(
-    user: &User,
-    params: &SearchParams,
-    results: &SearchResults,
-    took_ms: f64,
-    per_page: usize,
-) -> Markup {
+pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms: f64, per_page: usize) -> Markup {
     let offset = params.offset.unwrap_or(0);
     let active = |value: &Option<String>, v: &str| value.as_deref() == Some(v);
-    let title = if params.q.trim().is_empty() {
-        "All cards".to_string()
-    } else {
-        format!("“{}”", params.q.trim())
-    };
+    let title = if params.q.trim().is_empty() { "All cards".to_string() } else { format!("“{}”", params.q.trim()) };
     page(
         "Search",
-        Some(user),
+        Some(nav),
         &params.q,
         html! {
             div class="search-layout" {

@@ -1,0 +1,193 @@
+//! The scheduled side of verification: a digest per verifier of what became due (in-app
+//! and, when configured, to an outgoing webhook, retried with backoff), and a daily
+//! knowledge-health snapshot. Every step is idempotent, so it can run at any time, as
+//! often as it likes, across restarts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use verity_store::cards::{self, Card};
+use verity_store::{Store, StoreError, reminders};
+
+use crate::health;
+use crate::service::people_of;
+use crate::state::AppState;
+
+/// Attempts before a webhook delivery is given up.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Builds and records the digests for everything that became due; returns how many
+/// people got one. Each (card, due date, person) is reminded once.
+pub fn send_digests(store: &Store, now: DateTime<Utc>, webhook: bool) -> Result<usize, StoreError> {
+    let due = store.read(|c| reminders::due_cards(c, now))?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
+    let cards: BTreeMap<i64, Card> = store.read(|c| cards::many(c, &ids))?.into_iter().map(|c| (c.id, c)).collect();
+    // Who hears about which card: verifier names resolve to people.
+    let mut per_person: BTreeMap<String, Vec<(&Card, DateTime<Utc>)>> = BTreeMap::new();
+    for (id, due_at) in &due {
+        let Some(card) = cards.get(id) else { continue };
+        let Some(verifier) = card.verifier.as_deref() else { continue };
+        for person in store.read(|c| people_of(c, verifier))? {
+            per_person.entry(person).or_default().push((card, *due_at));
+        }
+    }
+    let mut sent = 0;
+    for (person, items) in per_person {
+        let written = store.write(|c| -> Result<bool, StoreError> {
+            let mut fresh = Vec::new();
+            for (card, due_at) in items {
+                if !reminders::already_sent(c, card.id, due_at, &person)? {
+                    reminders::record_sent(c, card.id, due_at, &person, now)?;
+                    fresh.push((card, due_at));
+                }
+            }
+            if fresh.is_empty() {
+                return Ok(false);
+            }
+            fresh.sort_by_key(|(_, due_at)| *due_at);
+            let title = match fresh.len() {
+                1 => "1 card needs your verification".to_owned(),
+                n => format!("{n} cards need your verification"),
+            };
+            let lines: Vec<String> = fresh
+                .iter()
+                .map(|(card, due_at)| {
+                    let state = if *due_at <= now { "stale since" } else { "due" };
+                    format!("- {} ({state} {}): /cards/{}", card.title, due_at.format("%-d %b %Y"), card.slug)
+                })
+                .collect();
+            reminders::notify(c, &person, "digest", &title, &lines.join("\n"), now)?;
+            if webhook {
+                let payload = json!({
+                    "type": "verification_digest",
+                    "verifier": person,
+                    "created_at": now,
+                    "cards": fresh.iter().map(|(card, due_at)| json!({
+                        "slug": card.slug,
+                        "title": card.title,
+                        "collection": card.collection,
+                        "status": card.status(now),
+                        "due_at": due_at,
+                        "path": format!("/cards/{}", card.slug),
+                    })).collect::<Vec<_>>(),
+                });
+                reminders::enqueue_webhook(c, &payload.to_string(), now)?;
+            }
+            Ok(true)
+        })?;
+        sent += usize::from(written);
+    }
+    Ok(sent)
+}
+
+/// The wait before retry `attempt` (1-based): 30 s, 1 min, 2 min, … capped at an hour.
+pub fn backoff(attempt: i32) -> chrono::Duration {
+    let secs = 30i64.saturating_mul(1i64 << attempt.clamp(1, 12).saturating_sub(1));
+    chrono::Duration::seconds(secs.min(3600))
+}
+
+/// Tries every delivery that is due with `send`; failures are retried later with backoff.
+pub fn deliver_webhooks(
+    store: &Store,
+    now: DateTime<Utc>,
+    send: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<usize, StoreError> {
+    let due = store.read(|c| reminders::due_deliveries(c, now, 100))?;
+    let mut delivered = 0;
+    for d in due {
+        match send(&d.payload) {
+            Ok(()) => {
+                store.write(|c| reminders::delivered(c, d.id, now))?;
+                delivered += 1;
+            }
+            Err(e) => {
+                let attempt = d.attempts + 1;
+                let retry_at = (attempt < MAX_ATTEMPTS).then(|| now + backoff(attempt));
+                tracing::warn!(delivery = d.id, attempt, error = %e, "webhook delivery failed");
+                store.write(|c| reminders::attempt_failed(c, d.id, &e, retry_at, now))?;
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+/// POSTs a JSON payload; any answer but 2xx is a failure.
+pub fn post_json(url: &str) -> impl Fn(&str) -> Result<(), String> + use<'_> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+    move |payload: &str| {
+        agent.post(url).header("Content-Type", "application/json").send(payload).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// One round of everything scheduled.
+pub fn tick(state: &AppState, webhook_url: Option<&str>) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    let digests = send_digests(&state.store, now, webhook_url.is_some())?;
+    if digests > 0 {
+        tracing::info!(digests, "verification reminders sent");
+    }
+    if let Some(url) = webhook_url {
+        deliver_webhooks(&state.store, now, &post_json(url))?;
+    }
+    health::record_snapshot(&state.store, now)?;
+    Ok(())
+}
+
+/// Runs [`tick`] every `every` on its own thread until stopped.
+pub struct Scheduler {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    pub fn start(
+        state: actix_web::web::Data<AppState>,
+        webhook_url: Option<String>,
+        every: Duration,
+    ) -> std::io::Result<Scheduler> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new().name("verity-scheduler".into()).spawn(move || {
+            while !stopping.load(Ordering::Acquire) {
+                if let Err(e) = tick(&state, webhook_url.as_deref()) {
+                    tracing::error!(error = %e, "scheduled work failed; trying again next round");
+                }
+                // Sleep in small steps so stopping is quick.
+                let mut slept = Duration::ZERO;
+                while slept < every && !stopping.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    slept += Duration::from_millis(200);
+                }
+            }
+        })?;
+        Ok(Scheduler { stop, thread: Some(thread) })
+    }
+
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("the scheduler thread panicked");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let secs: Vec<i64> = (1..=9).map(|a| backoff(a).num_seconds()).collect();
+        assert_eq!(secs, vec![30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}
