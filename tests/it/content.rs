@@ -183,3 +183,49 @@ async fn govuk_developer_docs_are_all_findable_by_title() {
     }
     assert!(missing.is_empty(), "{} of {total} titles not found in the top 10: {missing:?}", missing.len());
 }
+
+fn read_tree(root: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = walk(root)
+        .into_iter()
+        .map(|p| (p.strip_prefix(root).unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[actix_web::test]
+async fn export_writes_verification_front_matter_and_round_trips_byte_for_byte() {
+    let app = TestApp::new().await;
+    app.import(&fixtures().join("kb")).await;
+    app.card("ops", "Made in the app", "Created through the API.", &["api"]).await;
+    let first = tempfile::tempdir().unwrap();
+    let written = verity::export::export_dir(&app.state.store, first.path(), &|_, _| {}).unwrap();
+    assert_eq!(written, 6);
+    let files = read_tree(first.path());
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "broken/good-neighbour.md",
+            "engineering/deploying.md",
+            "engineering/tls-renewal.md",
+            "ops/made-in-the-app.md",
+            "people/time-off.md",
+            "welcome.md"
+        ]
+    );
+    let deploying = &files[1].1;
+    assert!(
+        deploying.starts_with("---\ntitle: Deploying to production\ntags:\n- deploys\n- runbook\nowner: lucia\nverifier: mei\nverify_every: 3m\nverified_at: 2026-05-20\nverified_by: mei\nslack_channel: '#deploys'\npagerduty:\n- primary\n- secondary\n---\n# Deploying to production\n"),
+        "{deploying}"
+    );
+
+    // Import the export elsewhere and export again: the same bytes.
+    let other = TestApp::new().await;
+    let report = other.import(first.path()).await;
+    assert_eq!((report.created, report.skipped.len()), (6, 0));
+    assert_eq!(other.get("/api/v1/cards/engineering-tls-renewal").await.json()["status"], "stale", "verification survives");
+    let second = tempfile::tempdir().unwrap();
+    verity::export::export_dir(&other.state.store, second.path(), &|_, _| {}).unwrap();
+    assert_eq!(read_tree(second.path()), files);
+}

@@ -6,6 +6,8 @@
 
 mod front_matter;
 mod scan;
+mod write;
 
 pub use front_matter::{CardDraft, ParseError, parse};
-pub use scan::{CardFile, FileError, Scan, collection_name, scan};
+pub use scan::{CardFile, FileError, ROOT_COLLECTION, Scan, collection_name, scan};
+pub use write::{extra_from_json, to_markdown};

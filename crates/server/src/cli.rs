@@ -47,6 +47,11 @@ pub enum Command {
         /// The folder to read.
         dir: PathBuf,
     },
+    /// Write every card as Markdown with front matter into a folder.
+    Export {
+        /// The folder to write (created if missing).
+        dir: PathBuf,
+    },
     /// Rebuild the search index from the database (stop the server first).
     Reindex,
     /// Manage accounts.
@@ -115,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => actix_web::rt::System::new().block_on(serve(cli.data, args)),
         Command::Import { dir } => import_once(&cli.data, &dir),
+        Command::Export { dir } => export(&cli.data, &dir),
         Command::Reindex => reindex(&cli.data),
         Command::User(cmd) => user(&cli.data, cmd),
     }
@@ -212,6 +218,19 @@ fn catch_up_index(store: &verity_store::Store, data: &DataArgs, seq: i64) -> any
         }
         Err(e) => return Err(e),
     }
+    Ok(())
+}
+
+fn export(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    let bar = ProgressBar::new(0);
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let written = crate::export::export_dir(&store, dir, &progress)?;
+    bar.finish_and_clear();
+    println!("exported {written} cards to {}", dir.display());
     Ok(())
 }
 

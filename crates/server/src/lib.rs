@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod import;
 pub mod indexer;

@@ -1,0 +1,70 @@
+//! `verity export DIR`: every live card as Markdown with front matter, in the content
+//! folder's layout (a card keeps its file path; others go to `collection/slug.md`).
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context;
+use verity_content::{CardDraft, ROOT_COLLECTION, extra_from_json, to_markdown};
+use verity_store::cards::{self, Card};
+use verity_store::{Store, StoreError};
+
+/// The front matter and body that stand for a card in a file. A verification that an
+/// untrusted edit voided is left out, so re-importing keeps the card unverified.
+pub fn draft_of(card: &Card) -> CardDraft {
+    let trusted = card.trusted && card.verified_at.is_some();
+    CardDraft {
+        title: card.title.clone(),
+        body: card.body.clone(),
+        tags: card.tags.clone(),
+        owner: card.owner.clone(),
+        verifier: card.verifier.clone(),
+        verify_every: Some(card.interval),
+        verified_at: card.verified_at.filter(|_| trusted),
+        verified_by: card.verified_by.clone().filter(|_| trusted),
+        extra: extra_from_json(&card.extra),
+    }
+}
+
+/// Where a card's file goes, relative to the export root.
+pub fn file_path(card: &Card) -> PathBuf {
+    if let Some(path) = card.source_path.as_deref().map(Path::new).filter(|p| is_safe(p)) {
+        return path.to_owned();
+    }
+    if card.collection == ROOT_COLLECTION {
+        PathBuf::from(format!("{}.md", card.slug))
+    } else {
+        Path::new(&card.collection).join(format!("{}.md", card.slug))
+    }
+}
+
+/// Relative, and never climbing out of the folder.
+fn is_safe(path: &Path) -> bool {
+    path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees
+/// half a file.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("card.md");
+    let tmp = dir.join(format!(".{name}.verity-tmp"));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Exports every live card; returns how many files were written.
+pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) -> anyhow::Result<usize> {
+    let ids = store.read(cards::all_ids)?;
+    let mut written = 0;
+    for chunk in ids.chunks(500) {
+        let batch = store.read(|c| -> Result<Vec<Card>, StoreError> { cards::many(c, chunk) })?;
+        for card in batch.iter().filter(|c| c.archived_at.is_none()) {
+            let path = dir.join(file_path(card));
+            write_atomically(&path, &to_markdown(&draft_of(card))).with_context(|| format!("writing {}", path.display()))?;
+            written += 1;
+            progress(written, ids.len());
+        }
+    }
+    Ok(written)
+}
