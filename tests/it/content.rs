@@ -224,7 +224,11 @@ async fn export_writes_verification_front_matter_and_round_trips_byte_for_byte()
     let other = TestApp::new().await;
     let report = other.import(first.path()).await;
     assert_eq!((report.created, report.skipped.len()), (6, 0));
-    assert_eq!(other.get("/api/v1/cards/engineering-tls-renewal").await.json()["status"], "stale", "verification survives");
+    assert_eq!(
+        other.get("/api/v1/cards/engineering-tls-renewal").await.json()["status"],
+        "stale",
+        "verification survives"
+    );
     let second = tempfile::tempdir().unwrap();
     verity::export::export_dir(&other.state.store, second.path(), &|_, _| {}).unwrap();
     assert_eq!(read_tree(second.path()), files);

@@ -61,7 +61,8 @@ pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) ->
         let batch = store.read(|c| -> Result<Vec<Card>, StoreError> { cards::many(c, chunk) })?;
         for card in batch.iter().filter(|c| c.archived_at.is_none()) {
             let path = dir.join(file_path(card));
-            write_atomically(&path, &to_markdown(&draft_of(card))).with_context(|| format!("writing {}", path.display()))?;
+            write_atomically(&path, &to_markdown(&draft_of(card)))
+                .with_context(|| format!("writing {}", path.display()))?;
             written += 1;
             progress(written, ids.len());
         }

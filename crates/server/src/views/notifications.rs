@@ -23,11 +23,24 @@ pub fn notifications(nav: &Nav, list: &[Notification], now: DateTime<Utc>) -> Ma
                 @for n in list {
                     li class=[n.read_at.is_none().then_some("unread")] {
                         div class="inbox-head" { strong { (n.title) } span class="muted small" { " · " (relative(n.created_at, now)) } }
-                        // Plain text: escaped, line breaks kept by CSS.
-                        p class="inbox-body" { (n.body) }
+                        // Plain text, escaped; line breaks kept by CSS, card paths made links.
+                        p class="inbox-body" { (linked(&n.body)) }
                     }
                 }
             }
         },
     )
+}
+
+/// Escaped text in which every `/cards/…` path is a link.
+fn linked(text: &str) -> Markup {
+    html! {
+        @for (i, line) in text.lines().enumerate() {
+            @if i > 0 { "\n" }
+            @for (j, word) in line.split(' ').enumerate() {
+                @if j > 0 { " " }
+                @if word.starts_with("/cards/") && word.len() > 7 { a href=(word) { (word) } } @else { (word) }
+            }
+        }
+    }
 }
