@@ -329,6 +329,7 @@ async fn the_first_admin_password_is_generated_once_and_kept_private() {
             database_url: None,
             clock: std::sync::Arc::new(verity_core::SystemClock),
             admin_password: password,
+            content: None,
         })
         .unwrap()
     };

@@ -6,4 +6,5 @@ mod pages;
 mod postgres;
 mod search;
 mod support;
+mod sync;
 mod verification;

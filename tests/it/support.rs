@@ -88,12 +88,22 @@ impl TestApp {
 
     /// Opens (or re-opens) the application over an existing data dir.
     pub async fn open(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
+        TestApp::open_with(dir, database_url, None).await
+    }
+
+    /// A signed-in admin on SQLite, keeping `content` in sync both ways.
+    pub async fn syncing(content: &Path) -> TestApp {
+        TestApp::open_with(tempfile::tempdir().unwrap(), None, Some(content.to_owned())).await
+    }
+
+    pub async fn open_with(dir: tempfile::TempDir, database_url: Option<String>, content: Option<PathBuf>) -> TestApp {
         let clock = FixedClock::at(t0());
         let runtime = Runtime::open(Options {
             data_dir: dir.path().join("data"),
             database_url,
             clock: Arc::new(clock.clone()),
             admin_password: Some(ADMIN_PASSWORD.into()),
+            content,
         })
         .expect("the app opens");
         let state = runtime.state.clone();

@@ -40,58 +40,78 @@ pub struct Scan {
 /// Reads every `*.md` / `*.markdown` file under `root`, skipping hidden files and folders.
 /// Bad files are reported, never fatal: the rest still come back. Sorted by path.
 pub fn scan(root: &Path) -> Scan {
-    let mut out = Scan::default();
-    let canonical_root = match root.canonicalize() {
-        Ok(r) => r,
-        Err(e) => {
-            out.errors
-                .push(FileError { path: root.display().to_string(), reason: format!("cannot open the folder: {e}") });
-            return out;
-        }
-    };
-    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
-    for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
-                out.errors.push(FileError { path, reason: e.to_string() });
-                continue;
-            }
-        };
-        if entry.file_type().is_dir() || !is_markdown(entry.path()) {
-            continue;
-        }
-        let rel = relative(root, entry.path());
-        match read_card_file(&canonical_root, entry.path(), &rel) {
-            Ok(file) => out.files.push(file),
+    let (paths, errors) = walk(root);
+    let mut out = Scan { files: Vec::with_capacity(paths.len()), errors };
+    for rel in paths {
+        match read_file(root, &rel) {
+            Ok((file, _hash)) => out.files.push(file),
             Err(reason) => out.errors.push(FileError { path: rel, reason }),
         }
     }
     out
 }
 
-fn read_card_file(canonical_root: &Path, path: &Path, rel: &str) -> Result<CardFile, String> {
+/// The relative paths of the Markdown files under `root` (sorted), and what could not be
+/// walked. Nothing is read yet.
+pub fn walk(root: &Path) -> (Vec<String>, Vec<FileError>) {
+    let mut paths = Vec::new();
+    let mut errors = Vec::new();
+    if let Err(e) = root.canonicalize() {
+        errors.push(FileError { path: root.display().to_string(), reason: format!("cannot open the folder: {e}") });
+        return (paths, errors);
+    }
+    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
+        match entry {
+            Ok(e) if !e.file_type().is_dir() && is_markdown(e.path()) => paths.push(relative(root, e.path())),
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
+                errors.push(FileError { path, reason: e.to_string() });
+            }
+        }
+    }
+    (paths, errors)
+}
+
+/// Reads and parses one file given by its path relative to `root`; also returns the hash
+/// of its bytes (to recognise content already seen).
+pub fn read_file(root: &Path, rel: &str) -> Result<(CardFile, String), String> {
+    if rel.split('/').any(|part| part.contains("..")) {
+        return Err("a name containing `..`".into());
+    }
+    let canonical_root = root.canonicalize().map_err(|e| format!("cannot open the folder: {e}"))?;
+    let path = root.join(rel);
     // A symlink may point anywhere; only follow it when it stays inside the folder.
     let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
-    if !real.starts_with(canonical_root) {
+    if !real.starts_with(&canonical_root) {
         return Err("a symlink that points outside the content folder".into());
     }
     if !real.is_file() {
         return Err("not a regular file".into());
     }
+    let len = std::fs::metadata(&real).map_err(|e| format!("cannot read: {e}"))?.len();
+    if len > verity_core::MAX_CARD_BYTES as u64 {
+        return Err(format!("the file is {len} bytes; cards are limited to {} bytes", verity_core::MAX_CARD_BYTES));
+    }
     let bytes = std::fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
+    let hash = hash_bytes(&bytes);
     let text =
         String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
-    let stem = stem(rel);
-    let draft = parse(&text, &stem).map_err(|e| e.to_string())?;
+    let draft = parse(&text, &stem(rel)).map_err(|e| e.to_string())?;
     let collection_dir = first_folder(rel);
     let collection = match &collection_dir {
         Some(dir) => Slug::from_text(dir, ROOT_COLLECTION),
         None => Slug::from_text(ROOT_COLLECTION, ROOT_COLLECTION),
     };
     let slug = Slug::from_text(&without_extension(rel).replace('/', " "), "card");
-    Ok(CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft })
+    Ok((CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft }, hash))
+}
+
+/// SHA-256 of some bytes, as hex: how files and written cards are recognised.
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A folder name as people read it: `time-zones` -> `Time zones`.
@@ -104,11 +124,11 @@ pub fn collection_name(dir: &str) -> String {
     }
 }
 
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
+pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.to_str().is_none_or(|n| n.starts_with('.') || n.starts_with('_') || n.ends_with('~'))
 }
 
-fn is_markdown(path: &Path) -> bool {
+pub(crate) fn is_markdown(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"))
 }
 

@@ -16,6 +16,7 @@ use verity_store::{Store, users};
 use crate::auth::{self, TokenKeys};
 use crate::indexer::Indexer;
 use crate::state::AppState;
+use crate::sync::ContentSync;
 
 pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
@@ -27,12 +28,15 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// The first admin's password; generated when `None`.
     pub admin_password: Option<String>,
+    /// The Markdown folder kept in sync both ways (`--content`), if any.
+    pub content: Option<PathBuf>,
 }
 
 /// A running application: shared state plus the indexer thread it owns.
 pub struct Runtime {
     pub state: web::Data<AppState>,
     indexer: Indexer,
+    sync: Option<ContentSync>,
     /// Set on the first start when the admin password was generated.
     pub generated_admin_password: Option<String>,
 }
@@ -48,13 +52,27 @@ impl Runtime {
         let (index, opened) = SearchIndex::open(&options.data_dir.join("index"))?;
         let index = Arc::new(index);
         let indexer = Indexer::start(store.clone(), index.clone(), opened == Opened::Fresh)?;
-        let state = web::Data::new(AppState { store, index, indexer: indexer.handle(), clock: options.clock, tokens });
-        Ok(Runtime { state, indexer, generated_admin_password })
+        let sync = match options.content.filter(|dir| dir.is_dir()) {
+            Some(dir) => Some(ContentSync::start(dir, store.clone(), indexer.handle(), options.clock.clone())?),
+            None => None,
+        };
+        let state = web::Data::new(AppState {
+            store,
+            index,
+            indexer: indexer.handle(),
+            clock: options.clock,
+            tokens,
+            sync: sync.as_ref().map(ContentSync::handle),
+        });
+        Ok(Runtime { state, indexer, sync, generated_admin_password })
     }
 
     /// Stops the indexer after its current pass (everything committed stays committed).
     pub fn shutdown(self) {
         drop(self.state);
+        if let Some(sync) = self.sync {
+            sync.stop();
+        }
         self.indexer.stop();
     }
 }

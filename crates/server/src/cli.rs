@@ -133,6 +133,8 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         database_url: data.database_url,
         clock: Arc::new(SystemClock),
         admin_password,
+        // Synced in the background: a large folder must not delay /healthz.
+        content: Some(args.content.clone()),
     })?;
     let state = runtime.state.clone();
     let server = HttpServer::new(move || app::build_app(state.clone()))
@@ -150,22 +152,8 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let server = server.run();
 
-    // Import in the background: a large folder must not delay /healthz.
-    let content = args.content.clone();
-    if content.is_dir() {
-        let st = runtime.state.clone();
-        std::thread::Builder::new().name("verity-import".into()).spawn(move || {
-            let wake = |done: usize, _total: usize| {
-                if done.is_multiple_of(200) {
-                    st.indexer.wake();
-                }
-            };
-            let report = import::import_dir(&st.store, &content, Source::ContentFolder, st.clock.now(), &wake);
-            st.indexer.wake();
-            tracing::info!(folder = %content.display(), %report, "content imported");
-        })?;
-    } else {
-        tracing::info!(folder = %content.display(), "no content folder; nothing to import");
+    if !args.content.is_dir() {
+        tracing::info!(folder = %args.content.display(), "no content folder; nothing to sync");
     }
 
     let scheduler = crate::reminders::Scheduler::start(

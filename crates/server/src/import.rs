@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use verity_content::{CardFile, FileError, collection_name};
+use verity_content::{CardDraft, CardFile, FileError, collection_name};
 use verity_store::cards::{self, CardEdit, CardMeta, EditOutcome, NewCard};
-use verity_store::{Store, collections};
+use verity_store::collections::{self, Collection};
+use verity_store::{DbConnection, Store};
 
 /// The author recorded on revisions made by imports.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -92,52 +93,85 @@ fn import_file(
     source: Source,
     now: DateTime<Utc>,
 ) -> verity_store::Result<(Outcome, i64)> {
-    let d = file.draft;
-    let meta = CardMeta {
-        owner: d.owner,
-        verifier: d.verifier,
-        interval: d.verify_every,
-        verified_at: d.verified_at,
-        verified_by: d.verified_by,
-        extra: Some(serde_json::Value::Object(d.extra).to_string()),
-    };
     let source_path = (source == Source::ContentFolder).then(|| file.path.clone());
+    let message = format!("imported from {}", file.path);
     store.write(|c| {
         let existing = match source {
             Source::ContentFolder => cards::by_source_path(c, &file.path)?,
             Source::OneOff => cards::by_slug(c, file.slug.as_str()).ok(),
         };
         if let Some(card) = existing {
-            let edit = CardEdit {
-                title: d.title,
-                body: d.body,
-                tags: d.tags,
-                base_rev: None,
-                author: IMPORT_AUTHOR.into(),
-                message: format!("imported from {}", file.path),
-                by_verifier: false,
-                meta: Some(meta),
-                source_path,
-            };
+            let edit = edit_from_file(&file, IMPORT_AUTHOR, &message, source_path, None);
             return Ok(match cards::edit(c, card.id, edit, now)? {
                 EditOutcome::Saved(s) => (Outcome::Updated, s.seq),
                 EditOutcome::Unchanged(_) => (Outcome::Unchanged, 0),
             });
         }
-        let name =
-            file.collection_dir.as_deref().map_or_else(|| collection_name(file.collection.as_str()), collection_name);
-        let collection = collections::get_or_create(c, &file.collection, &name, now)?;
-        let new = NewCard {
-            slug: file.slug,
-            collection_id: collection.id,
-            title: d.title,
-            body: d.body,
-            tags: d.tags,
-            meta,
-            author: IMPORT_AUTHOR.into(),
-            message: format!("imported from {}", file.path),
-            source_path,
-        };
+        let collection = collection_for(c, &file, now)?;
+        let new = new_from_file(&file, collection.id, IMPORT_AUTHOR, &message, source_path);
         cards::create(c, new, now).map(|s| (Outcome::Created, s.seq))
     })
+}
+
+/// What a file's front matter says about who looks after its card.
+pub fn meta_of(d: &CardDraft) -> CardMeta {
+    CardMeta {
+        owner: d.owner.clone(),
+        verifier: d.verifier.clone(),
+        interval: d.verify_every,
+        verified_at: d.verified_at,
+        verified_by: d.verified_by.clone(),
+        extra: Some(serde_json::Value::Object(d.extra.clone()).to_string()),
+    }
+}
+
+/// The file's folder as a collection, created on first sight.
+pub fn collection_for(c: &mut DbConnection, file: &CardFile, now: DateTime<Utc>) -> verity_store::Result<Collection> {
+    let name =
+        file.collection_dir.as_deref().map_or_else(|| collection_name(file.collection.as_str()), collection_name);
+    collections::get_or_create(c, &file.collection, &name, now)
+}
+
+pub fn new_from_file(
+    file: &CardFile,
+    collection_id: i64,
+    author: &str,
+    message: &str,
+    source_path: Option<String>,
+) -> NewCard {
+    let d = &file.draft;
+    NewCard {
+        slug: file.slug.clone(),
+        collection_id,
+        title: d.title.clone(),
+        body: d.body.clone(),
+        tags: d.tags.clone(),
+        meta: meta_of(d),
+        author: author.into(),
+        message: message.into(),
+        source_path,
+    }
+}
+
+/// An edit that makes a card say what its file says (front matter included).
+pub fn edit_from_file(
+    file: &CardFile,
+    author: &str,
+    message: &str,
+    source_path: Option<String>,
+    collection_id: Option<i64>,
+) -> CardEdit {
+    let d = &file.draft;
+    CardEdit {
+        title: d.title.clone(),
+        body: d.body.clone(),
+        tags: d.tags.clone(),
+        base_rev: None,
+        author: author.into(),
+        message: message.into(),
+        by_verifier: false,
+        meta: Some(meta_of(d)),
+        source_path,
+        collection_id,
+    }
 }

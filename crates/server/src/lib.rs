@@ -13,4 +13,5 @@ pub mod reminders;
 pub mod routes;
 pub mod service;
 pub mod state;
+pub mod sync;
 pub mod views;

@@ -110,6 +110,7 @@ pub fn create_card(
         Ok(cards::create(c, new, now)?)
     })?;
     state.indexer.wake();
+    state.sync_card(saved.card.id);
     Ok(saved)
 }
 
@@ -145,6 +146,7 @@ pub fn update_card(
             by_verifier,
             meta: None,
             source_path: None,
+            collection_id: None,
         };
         let outcome = cards::edit(c, card.id, edit, now)?;
         if !and_verify {
@@ -156,6 +158,9 @@ pub fn update_card(
     match outcome {
         Ok(outcome) => {
             state.indexer.wake();
+            if let EditOutcome::Saved(saved) = &outcome {
+                state.sync_card(saved.card.id);
+            }
             Ok(outcome)
         }
         Err(ApiError::Conflict { message, .. }) => {
@@ -198,6 +203,7 @@ pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Res
         Ok(verification::verify(c, card.id, &user.username, note.trim(), now)?)
     })?;
     state.indexer.wake();
+    state.sync_card(saved.card.id);
     Ok(saved)
 }
 
@@ -225,6 +231,7 @@ pub fn assign_verifier(
         Ok(verification::assign(c, card.id, Some(verifier), interval.unwrap_or(card.interval), now)?)
     })?;
     state.indexer.wake();
+    state.sync_card(saved.card.id);
     Ok(saved)
 }
 

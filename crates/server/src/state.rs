@@ -6,6 +6,7 @@ use verity_store::Store;
 
 use crate::auth::TokenKeys;
 use crate::indexer::IndexerHandle;
+use crate::sync::SyncHandle;
 
 /// Everything a request needs, built once and shared (`web::Data<AppState>`).
 pub struct AppState {
@@ -14,4 +15,15 @@ pub struct AppState {
     pub indexer: IndexerHandle,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
+    /// The content folder's sync, when serving one.
+    pub sync: Option<SyncHandle>,
+}
+
+impl AppState {
+    /// After a card changed in the app: rewrite its file if it lives in the content folder.
+    pub fn sync_card(&self, card_id: i64) {
+        if let Some(sync) = &self.sync {
+            sync.write_back(card_id);
+        }
+    }
 }

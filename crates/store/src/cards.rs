@@ -36,6 +36,12 @@ pub struct Card {
     /// Front matter keys Verity does not know, as a JSON object in their original order.
     pub extra: String,
     pub archived_at: Option<DateTime<Utc>>,
+    /// Hash of the file's bytes when last synced with the content folder.
+    pub source_hash: Option<String>,
+    /// The revision the file held when last synced.
+    pub source_rev: Option<i32>,
+    /// The file and the app changed the same lines; both versions are in the history.
+    pub sync_conflict: bool,
 }
 
 impl Card {
@@ -74,6 +80,9 @@ struct CardRow {
     source_path: Option<String>,
     extra: String,
     archived_at: Option<NaiveDateTime>,
+    source_hash: Option<String>,
+    source_rev: Option<i32>,
+    sync_conflict: i32,
 }
 
 impl CardRow {
@@ -103,6 +112,9 @@ impl CardRow {
             source_path: self.source_path,
             extra: self.extra,
             archived_at: self.archived_at.map(from_db),
+            source_hash: self.source_hash,
+            source_rev: self.source_rev,
+            sync_conflict: self.sync_conflict != 0,
         })
     }
 }
@@ -150,6 +162,8 @@ pub struct CardEdit {
     /// Replaces owner, verifier, interval, extra keys and (when newer) the verification.
     pub meta: Option<CardMeta>,
     pub source_path: Option<String>,
+    /// Moves the card to another collection (a file moved to another folder).
+    pub collection_id: Option<i64>,
 }
 
 /// A committed mutation: the card as it now is and the change `seq` that carries it to the index.
@@ -253,7 +267,11 @@ pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>
         .and_then(|m| m.verified_at.map(|at| (at, m.verified_by.clone())))
         .filter(|(at, _)| card.verified_at.is_none_or(|old| *at > old));
 
-    let meta_changed = interval != card.interval
+    let current_collection: i64 = cards::table.find(id).select(cards::collection_id).first(conn)?;
+    let collection_id = edit.collection_id.unwrap_or(current_collection);
+
+    let meta_changed = collection_id != current_collection
+        || interval != card.interval
         || *owner != card.owner
         || *verifier != card.verifier
         || extra != card.extra
@@ -296,6 +314,7 @@ pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>
             cards::updated_by.eq(updated_by),
             cards::source_path.eq(source_path),
             cards::extra.eq(extra),
+            cards::collection_id.eq(collection_id),
         ))
         .execute(conn)?;
     if content_changed {
@@ -590,4 +609,51 @@ pub fn recent_changes(conn: &mut DbConnection, limit: i64) -> Result<Vec<RecentC
             at: from_db(at),
         })
         .collect())
+}
+
+/// Live cards tied to a file: (id, path, hash of the file when last synced).
+pub fn synced_files(conn: &mut DbConnection) -> Result<Vec<(i64, String, Option<String>)>> {
+    let rows: Vec<(i64, Option<String>, Option<String>)> = cards::table
+        .filter(cards::source_path.is_not_null().and(cards::archived_at.is_null()))
+        .select((cards::id, cards::source_path, cards::source_hash))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(id, path, hash)| path.map(|p| (id, p, hash))).collect())
+}
+
+/// Records that the card's file now holds revision `rev` with these bytes' `hash`.
+pub fn set_synced(conn: &mut DbConnection, id: i64, path: &str, hash: &str, rev: i32) -> Result<()> {
+    diesel::update(cards::table.find(id))
+        .set((cards::source_path.eq(Some(path)), cards::source_hash.eq(Some(hash)), cards::source_rev.eq(Some(rev))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Flags (or clears) a conflict between the file and the app.
+pub fn set_sync_conflict(conn: &mut DbConnection, id: i64, conflict: bool) -> Result<()> {
+    diesel::update(cards::table.find(id)).set(cards::sync_conflict.eq(i32::from(conflict))).execute(conn)?;
+    Ok(())
+}
+
+/// Archives a card (a soft delete: it leaves search and lists, its history stays).
+pub fn archive(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<Saved> {
+    diesel::update(cards::table.find(id)).set(cards::archived_at.eq(Some(to_db(now)))).execute(conn)?;
+    let seq = changes::append(conn, id, now)?;
+    Ok(Saved { card: by_id(conn, id)?, seq })
+}
+
+/// Brings an archived card back.
+pub fn unarchive(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<Saved> {
+    diesel::update(cards::table.find(id)).set(cards::archived_at.eq(None::<NaiveDateTime>)).execute(conn)?;
+    let seq = changes::append(conn, id, now)?;
+    Ok(Saved { card: by_id(conn, id)?, seq })
+}
+
+/// An archived card that was tied to `path` (a file that comes back revives its card).
+pub fn archived_by_source_path(conn: &mut DbConnection, path: &str) -> Result<Option<Card>> {
+    let id = cards::table
+        .filter(cards::source_path.eq(path).and(cards::archived_at.is_not_null()))
+        .select(cards::id)
+        .first::<i64>(conn)
+        .optional()?;
+    id.map(|id| by_id(conn, id)).transpose()
 }

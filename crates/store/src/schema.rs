@@ -50,6 +50,9 @@ diesel::table! {
         source_path -> Nullable<Text>,
         extra -> Text,
         archived_at -> Nullable<Timestamp>,
+        source_hash -> Nullable<Text>,
+        source_rev -> Nullable<Integer>,
+        sync_conflict -> Integer,
     }
 }
 

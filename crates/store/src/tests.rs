@@ -47,6 +47,7 @@ fn edit(base_rev: Option<i32>, body: &str, by_verifier: bool) -> CardEdit {
         by_verifier,
         meta: None,
         source_path: None,
+        collection_id: None,
     }
 }
 

@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/groups", web::get().to(api_list_groups))
         .route("/groups", web::post().to(api_create_group))
         .route("/groups/{name}/members", web::post().to(api_add_member))
+        .route("/sync", web::get().to(api_sync_status))
         .route("/search", web::get().to(api_search))
         .route("/collections", web::get().to(api_list_collections))
         .route("/collections", web::post().to(api_create_collection));
@@ -576,4 +577,16 @@ async fn api_add_member(
     let st = state.clone();
     let added = web::block(move || service::add_group_member(&st, &user, &group, &username)).await??;
     Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(json!({"added": added})))
+}
+
+/// The content folder's state: files skipped at the last scan and why (admins only).
+async fn api_sync_status(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    if user.role != verity_core::Role::Admin {
+        return Err(ApiError::Forbidden("only admins see the content folder's state"));
+    }
+    let Some(sync) = &state.sync else {
+        return Ok(HttpResponse::Ok().json(json!({"folder": null, "problems": []})));
+    };
+    let problems: Vec<Value> = sync.problems().iter().map(|p| json!({"path": p.path, "reason": p.reason})).collect();
+    Ok(HttpResponse::Ok().json(json!({"folder": sync.root().display().to_string(), "problems": problems})))
 }

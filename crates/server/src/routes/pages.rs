@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/verify", web::get().to(show_queue))
         .route("/verify", web::post().to(verify_many))
         .route("/health", web::get().to(show_health))
+        .route("/admin/sync", web::get().to(show_sync))
         .route("/notifications", web::get().to(show_notifications))
         .route("/notifications/read", web::post().to(mark_read))
         .route("/login", web::get().to(show_login))
@@ -263,6 +264,31 @@ async fn verify_many(
     })
     .await??;
     Ok(redirect(&format!("/verify?verified={verified}")))
+}
+
+async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    if nav.user.role != verity_core::Role::Admin {
+        return Err(ApiError::Forbidden("only admins see the content folder's state").into());
+    }
+    let folder = state.sync.as_ref().map(|s| s.root().display().to_string());
+    let problems = state.sync.as_ref().map(|s| s.problems()).unwrap_or_default();
+    Ok(views::layout::page(
+        "Content folder",
+        Some(&nav),
+        "",
+        html! {
+            h1 { "Content folder" }
+            @match &folder {
+                Some(f) => p { "Verity keeps " code { (f) } " in sync with the cards, both ways." },
+                None => p class="muted" { "No content folder is being synced (start the server with --content DIR)." },
+            }
+            h2 { "Skipped files" }
+            @if problems.is_empty() { p class="muted" { "Every Markdown file was read." } }
+            ul class="card-list" {
+                @for p in &problems { li { code { (p.path) } " — " (p.reason) } }
+            }
+        },
+    ))
 }
 
 async fn show_health(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {

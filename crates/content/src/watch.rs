@@ -1,0 +1,77 @@
+//! Tells when something under the content folder changed. One editor save arrives as
+//! several events (temp file, rename, chmod); notify's debouncer folds them into one
+//! batch, and the caller rescans the folder rather than trusting event kinds, which
+//! differ between platforms and editors.
+
+use std::path::Path;
+use std::time::Duration;
+
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+
+use crate::scan::{is_hidden, is_markdown};
+
+/// How long a burst of events may last before it is reported as one change.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Watches a folder until dropped.
+pub struct FolderWatcher {
+    _debouncer: Debouncer<RecommendedWatcher>,
+}
+
+impl FolderWatcher {
+    /// Calls `on_change` (on the watcher's thread) after each burst of events that touches
+    /// a Markdown file or a folder; hidden and temporary files are ignored.
+    pub fn start(
+        root: &Path,
+        on_change: impl Fn() + Send + 'static,
+    ) -> notify_debouncer_mini::notify::Result<FolderWatcher> {
+        let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                let relevant = events.iter().any(|e| {
+                    let hidden = e.path.file_name().is_some_and(is_hidden);
+                    !hidden && (is_markdown(&e.path) || e.path.extension().is_none())
+                });
+                if relevant {
+                    on_change();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "content watcher error"),
+        })?;
+        debouncer.watcher().watch(root, RecursiveMode::Recursive)?;
+        Ok(FolderWatcher { _debouncer: debouncer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    fn wait_until(what: &str, f: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn markdown_changes_are_reported_and_temp_files_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let _w = FolderWatcher::start(dir.path(), move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        std::fs::write(dir.path().join(".draft.md.swp"), "x").unwrap();
+        std::fs::write(dir.path().join("notes.md~"), "x").unwrap();
+        std::thread::sleep(DEBOUNCE * 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "hidden and backup files are ignored");
+        std::fs::write(dir.path().join("card.md"), "# Card").unwrap();
+        wait_until("the change", || calls.load(Ordering::SeqCst) >= 1);
+    }
+}
