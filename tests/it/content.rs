@@ -233,3 +233,22 @@ async fn export_writes_verification_front_matter_and_round_trips_byte_for_byte()
     verity::export::export_dir(&other.state.store, second.path(), &|_, _| {}).unwrap();
     assert_eq!(read_tree(second.path()), files);
 }
+
+#[actix_web::test]
+async fn export_gives_two_cards_wanting_one_path_distinct_files_and_keeps_slugs() {
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ops")).unwrap();
+    std::fs::write(dir.path().join("ops/deploy.md"), "# From the folder\n").unwrap();
+    app.import(dir.path()).await;
+    app.card("ops", "Deploy", "From the app.", &[]).await; // slug `deploy`, wants ops/deploy.md
+    let out = tempfile::tempdir().unwrap();
+    assert_eq!(verity::export::export_dir(&app.state.store, out.path(), &|_, _| {}).unwrap(), 2);
+    let files = read_tree(out.path());
+    assert_eq!(files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["ops/deploy-2.md", "ops/deploy.md"]);
+    assert!(files[0].1.contains("slug: deploy\n"), "{}", files[0].1);
+    let other = TestApp::new().await;
+    other.import(out.path()).await;
+    assert_eq!(other.get("/api/v1/cards/deploy").await.json()["body"], "From the app.", "the slug survived");
+    assert_eq!(other.get("/api/v1/cards/ops-deploy").await.json()["body"], "# From the folder\n");
+}

@@ -46,3 +46,24 @@ async fn postgres_import_and_status_filters() {
     assert_eq!(app.get("/api/v1/search?status=verified").await.json()["total"], 1);
     assert_eq!(app.import(&fixtures().join("kb")).await.unchanged, 5);
 }
+
+#[actix_web::test]
+async fn postgres_nul_characters_are_refused_not_a_500() {
+    let Some(app) = postgres_app("postgres_nul_characters_are_refused_not_a_500").await else { return };
+    app.card("eng", "Exists", "x", &[]).await;
+    let r = app.post("/api/v1/cards", json!({"title": "Nul\u{0}title", "body": "x", "collection": "eng"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .call(
+            awc::http::Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": "ad\u{0}min", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app.post("/api/v1/cards/exists/verification-requests", json!({"comment": "why\u{0}"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = app.get("/api/v1/cards/nul%00slug").await;
+    assert!(r.status == StatusCode::NOT_FOUND || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status);
+}

@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
-use verity_core::{Interval, MAX_CARD_BYTES, markdown, normalize_tags};
+use verity_core::{Interval, MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, markdown, normalize_tags};
 
 /// What a Markdown file says about its card.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CardDraft {
     pub title: String,
+    /// A slug other than the one the file's path gives (kept by export, so links survive).
+    pub slug: Option<String>,
     pub body: String,
     pub tags: Vec<String>,
     pub owner: Option<String>,
@@ -34,7 +36,8 @@ pub enum ParseError {
     BadValue { key: String, reason: String },
 }
 
-const KNOWN_KEYS: [&str; 7] = ["title", "tags", "owner", "verifier", "verify_every", "verified_at", "verified_by"];
+const KNOWN_KEYS: [&str; 8] =
+    ["title", "slug", "tags", "owner", "verifier", "verify_every", "verified_at", "verified_by"];
 
 /// Parses one file. `file_stem` is the title of last resort.
 pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
@@ -49,6 +52,9 @@ pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
     };
 
     let title = take_string(&mut map, "title")?;
+    let slug = take_string(&mut map, "slug")?
+        .map(|s| verity_core::Slug::parse(&s).map(|_| s).map_err(|e| bad("slug", &e.to_string())))
+        .transpose()?;
     let tags = match map.shift_remove("tags") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => normalize_tags(&s.split(',').collect::<Vec<_>>()),
@@ -73,8 +79,15 @@ pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
 
     let body = body.to_owned();
     let title = title.or_else(|| markdown::first_heading(&body)).unwrap_or_else(|| file_stem.to_owned());
+    // The same limits as the API, so every imported card can also be edited there.
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(bad("title", &format!("longer than {MAX_TITLE_CHARS} characters")));
+    }
+    if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > MAX_TAG_CHARS) {
+        return Err(bad("tags", &format!("at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters")));
+    }
     debug_assert!(KNOWN_KEYS.iter().all(|k| !map.contains_key(*k)));
-    Ok(CardDraft { title, body, tags, owner, verifier, verify_every, verified_at, verified_by, extra: map })
+    Ok(CardDraft { title, slug, body, tags, owner, verifier, verify_every, verified_at, verified_by, extra: map })
 }
 
 /// Splits `---\nyaml\n---\nbody`; text without an opening `---` line is all body.
@@ -138,8 +151,14 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-/// `2026-03-31` (midnight UTC), `2026-03-31 09:00[:00]` (UTC) or RFC 3339.
+/// `2026-03-31` (midnight UTC), `2026-03-31 09:00[:00]` (UTC) or RFC 3339, between the
+/// years 1970 and 2999 (anything else is a typo, and far-future dates overflow).
 fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    parse_any_instant(s).filter(|t| (1970..3000).contains(&t.year()))
+}
+
+fn parse_any_instant(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -214,6 +233,8 @@ mod tests {
         assert!(
             matches!(parse("---\ntitle: [a, b]\n---\n", "x"), Err(ParseError::BadValue { key, .. }) if key == "title")
         );
+        let long_title = format!("---\ntitle: {}\n---\n", "t".repeat(MAX_TITLE_CHARS + 1));
+        assert!(matches!(parse(&long_title, "x"), Err(ParseError::BadValue { key, .. }) if key == "title"));
         let huge = "x".repeat(MAX_CARD_BYTES + 1);
         assert!(matches!(parse(&huge, "x"), Err(ParseError::TooLarge(_))));
     }
@@ -224,5 +245,7 @@ mod tests {
         assert!(parse_instant("2026-01-02 10:30").is_some());
         assert!(parse_instant("2026-01-02T10:30:00+02:00").is_some());
         assert!(parse_instant("2026-13-02").is_none());
+        assert!(parse_instant("+262143-12-31").is_none());
+        assert!(parse_instant("1900-01-01").is_none());
     }
 }

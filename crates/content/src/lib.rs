@@ -10,6 +10,8 @@ mod watch;
 mod write;
 
 pub use front_matter::{CardDraft, ParseError, parse};
-pub use scan::{CardFile, FileError, ROOT_COLLECTION, Scan, collection_name, hash_bytes, read_file, scan, walk};
+pub use scan::{
+    CardFile, FileError, ROOT_COLLECTION, Scan, collection_name, hash_bytes, read_file, scan, slug_for_path, walk,
+};
 pub use watch::{DEBOUNCE, FolderWatcher};
 pub use write::{extra_from_json, to_markdown};

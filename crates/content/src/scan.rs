@@ -104,8 +104,16 @@ pub fn read_file(root: &Path, rel: &str) -> Result<(CardFile, String), String> {
         Some(dir) => Slug::from_text(dir, ROOT_COLLECTION),
         None => Slug::from_text(ROOT_COLLECTION, ROOT_COLLECTION),
     };
-    let slug = Slug::from_text(&without_extension(rel).replace('/', " "), "card");
+    let slug = match &draft.slug {
+        Some(s) => Slug::parse(s).map_err(|e| e.to_string())?,
+        None => slug_for_path(rel),
+    };
     Ok((CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft }, hash))
+}
+
+/// The slug a file's path gives: `engineering/deploy.md` -> `engineering-deploy`.
+pub fn slug_for_path(rel: &str) -> Slug {
+    Slug::from_text(&without_extension(rel).replace('/', " "), "card")
 }
 
 /// SHA-256 of some bytes, as hex: how files and written cards are recognised.

@@ -14,6 +14,9 @@ pub fn to_markdown(d: &CardDraft) -> String {
         map.insert(Yaml::String(key.to_owned()), value);
     };
     put("title", Yaml::String(d.title.clone()));
+    if let Some(slug) = &d.slug {
+        put("slug", Yaml::String(slug.clone()));
+    }
     if !d.tags.is_empty() {
         put("tags", Yaml::Sequence(d.tags.iter().cloned().map(Yaml::String).collect()));
     }

@@ -45,6 +45,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("sup", ["class"])
         .add_tag_attributes("th", ["class"])
         .add_tag_attributes("td", ["class"])
+        // Every input is a read-only task-list box: never a text field.
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             // Task-list boxes only: no text inputs, no forms.
             ("input", "type") => (value == "checkbox").then(|| value.into()),
@@ -54,6 +57,10 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
                 ["align-left", "align-right", "align-center"].contains(&value).then(|| value.into())
             }
             ("code", "class") => value.starts_with("language-").then(|| value.into()),
+            // Only the footnote classes pulldown-cmark writes: a card cannot dress up
+            // as the page's own badges.
+            ("div", "class") => (value == "footnote-definition").then(|| value.into()),
+            ("sup", "class") => (value == "footnote-reference").then(|| value.into()),
             // In-page links (footnotes) must follow the prefixed ids.
             ("a", "href") if value.starts_with('#') => Some(format!("#{ID_PREFIX}{}", &value[1..]).into()),
             _ => Some(value.into()),
@@ -176,6 +183,16 @@ mod tests {
         for bad in ["<script", "onerror", "javascript:", "<iframe", "onfocus", "type=\"text\"", "background"] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
+    }
+
+    #[test]
+    fn user_content_cannot_borrow_the_pages_classes_or_make_inputs() {
+        let html = render(
+            "<div class=\"badge badge-verified\">Verified</div>\n\n<sup class=\"pill\">1</sup> <input name=\"q\">",
+        )
+        .into_string();
+        assert!(!html.contains("badge") && !html.contains("pill"), "{html}");
+        assert!(html.contains(r#"type="checkbox""#) && html.contains("disabled"), "{html}");
     }
 
     #[test]

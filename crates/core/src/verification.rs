@@ -179,7 +179,8 @@ impl VerificationState {
     pub fn due_times(&self) -> Option<DueTimes> {
         let verified_at = self.verified_at.filter(|_| self.trusted)?;
         let interval = self.interval.duration();
-        let due_at = verified_at + interval;
+        // Saturates rather than panics for instants at the end of time.
+        let due_at = verified_at.checked_add_signed(interval).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let window = (interval / 10).min(DUE_SOON_MAX);
         Some(DueTimes { due_soon_at: due_at - window, due_at })
     }
@@ -266,6 +267,16 @@ mod tests {
         };
         let due = s.due_times().unwrap();
         assert_eq!(due.due_at - due.due_soon_at, Duration::days(1));
+    }
+
+    #[test]
+    fn instants_at_the_end_of_time_do_not_panic() {
+        let s = VerificationState {
+            verified_at: Some(DateTime::<Utc>::MAX_UTC),
+            interval: DEFAULT_INTERVAL,
+            trusted: true,
+        };
+        assert_eq!(s.status(at(2026, 1, 1)), Status::Verified);
     }
 
     #[test]

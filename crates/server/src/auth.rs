@@ -120,6 +120,9 @@ fn dummy_hash() -> &'static str {
 
 /// Checks a username and password; `None` for any mismatch or a disabled account.
 pub fn authenticate(state: &AppState, username: &str, password: &str) -> Result<Option<User>, ApiError> {
+    if username.is_empty() || username.len() > 200 || username.contains('\0') {
+        return Ok(None);
+    }
     let found = state.store.read(|c| users::find_with_hash(c, username))?;
     Ok(match found {
         Some((user, Some(hash))) if !user.disabled => verify_password(password, &hash).then_some(user),
@@ -267,10 +270,16 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-/// Where to go after signing in: only paths on this site, never `//elsewhere`.
+/// Where to go after signing in: only paths on this site. Anything but plain printable
+/// ASCII is refused, because browsers drop tabs and newlines from URLs (so `/\t/evil`
+/// would become `//evil`) and such bytes cannot go in a header anyway.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -291,7 +300,16 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/cards/x?y=1")), "/cards/x?y=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/\t/evil.example",
+            "/\n",
+            "/ok\r\nSet-Cookie: x",
+            "/é",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

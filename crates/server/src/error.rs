@@ -20,6 +20,9 @@ pub enum ApiError {
     /// An edit based on an old revision; carries the head so the client can merge.
     #[error("{message}")]
     Conflict { message: String, rev: i32, body: String },
+    /// Two writers raced for the same unique name or revision.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -39,7 +42,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict { .. } => "conflict",
+            ApiError::Conflict { .. } | ApiError::Duplicate(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Invalid(_) => "invalid_input",
@@ -56,7 +59,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Duplicate(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,6 +97,10 @@ impl From<StoreError> for ApiError {
                 body: String::new(),
             },
             StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
+            StoreError::Duplicate(_) => {
+                ApiError::Duplicate("someone else saved the same thing at the same moment; try again".into())
+            }
+            StoreError::BadValue(_) => ApiError::Invalid("text may not contain NUL characters".into()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -4,7 +4,9 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
-use verity_content::{CardDraft, ROOT_COLLECTION, extra_from_json, to_markdown};
+use std::collections::HashSet;
+
+use verity_content::{CardDraft, ROOT_COLLECTION, extra_from_json, slug_for_path, to_markdown};
 use verity_store::cards::{self, Card};
 use verity_store::{Store, StoreError};
 
@@ -12,8 +14,11 @@ use verity_store::{Store, StoreError};
 /// untrusted edit voided is left out, so re-importing keeps the card unverified.
 pub fn draft_of(card: &Card) -> CardDraft {
     let trusted = card.trusted && card.verified_at.is_some();
+    let path = file_path(card);
+    let slug_from_path = slug_for_path(&path.to_string_lossy().replace('\\', "/"));
     CardDraft {
         title: card.title.clone(),
+        slug: (slug_from_path.as_str() != card.slug).then(|| card.slug.clone()),
         body: card.body.clone(),
         tags: card.tags.clone(),
         owner: card.owner.clone(),
@@ -57,10 +62,23 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) -> anyhow::Result<usize> {
     let ids = store.read(cards::all_ids)?;
     let mut written = 0;
+    let mut taken: HashSet<PathBuf> = HashSet::new();
     for chunk in ids.chunks(500) {
         let batch = store.read(|c| -> Result<Vec<Card>, StoreError> { cards::many(c, chunk) })?;
         for card in batch.iter().filter(|c| c.archived_at.is_none()) {
-            let path = dir.join(file_path(card));
+            // Two cards may want one path (a file `ops/deploy.md` and an app card `deploy`
+            // in `ops`); the second gets `deploy-2.md`, and its slug in the front matter.
+            let mut rel = file_path(card);
+            let mut n = 2;
+            while !taken.insert(rel.clone()) {
+                rel = file_path(card).with_file_name(format!("{}-{n}.md", card.slug));
+                n += 1;
+            }
+            let mut draft = draft_of(card);
+            if rel != file_path(card) {
+                draft.slug = Some(card.slug.clone());
+            }
+            let path = dir.join(&rel);
             write_atomically(&path, &to_markdown(&draft_of(card)))
                 .with_context(|| format!("writing {}", path.display()))?;
             written += 1;

@@ -78,6 +78,9 @@ impl Indexer {
     pub fn start(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
         let mut writer = index.writer()?;
         let mut applied = index.applied_seq()?;
+        // An index ahead of the database belongs to another database (a new URL, a
+        // restored backup): rebuild it.
+        let rebuild = rebuild || applied > store.read(changes::last_seq)?;
         if rebuild {
             applied = rebuild_all(&store, &index, &mut writer)?;
         }
@@ -91,7 +94,8 @@ impl Indexer {
                 match catch_up(&store, &index, &mut writer, applied) {
                     Ok(seq) => {
                         applied = seq;
-                        applied_tx.send_replace(applied);
+                        // Wake waiters only when something moved (send_replace always notifies).
+                        applied_tx.send_if_modified(|current| std::mem::replace(current, applied) != applied);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "indexing failed; retrying");
@@ -127,9 +131,9 @@ impl Indexer {
     }
 }
 
-/// Applies every change after `applied`; commits once if there were any.
+/// Applies every change after `applied`, committing after each batch so that a steady
+/// stream of writes (a bulk import) becomes searchable as it goes.
 fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied: i64) -> anyhow::Result<i64> {
-    let start = applied;
     loop {
         let batch = store.read(|c| changes::after(c, applied, BATCH))?;
         let Some(last) = batch.last() else { break };
@@ -138,12 +142,10 @@ fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied
         ids.sort_unstable();
         ids.dedup();
         apply(store, writer, &ids)?;
-        applied = last;
-    }
-    if applied > start {
-        writer.commit(applied)?;
+        writer.commit(last)?;
         index.reload()?;
-        tracing::debug!(from = start, to = applied, "index caught up");
+        tracing::debug!(from = applied, to = last, "index caught up");
+        applied = last;
     }
     Ok(applied)
 }

@@ -21,6 +21,10 @@ pub struct Content {
 impl Content {
     pub fn validate(title: &str, body: String, tags: &[String]) -> Result<Content, ApiError> {
         let title = title.trim();
+        let has_nul = |s: &str| s.contains('\0');
+        if has_nul(title) || has_nul(&body) || tags.iter().any(|t| has_nul(t)) {
+            return Err(ApiError::Invalid("text may not contain NUL characters".into()));
+        }
         if title.is_empty() {
             return Err(ApiError::Invalid("a card needs a title".into()));
         }
@@ -238,7 +242,7 @@ pub fn assign_verifier(
 /// Anyone who can read a card may ask its verifier to look; the verifier is notified.
 pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: &str) -> Result<Request, ApiError> {
     let comment = comment.trim();
-    if comment.is_empty() || comment.chars().count() > 5000 {
+    if comment.is_empty() || comment.chars().count() > 5000 || comment.contains('\0') {
         return Err(ApiError::Invalid("say what looks wrong (at most 5000 characters)".into()));
     }
     let now = state.clock.now();

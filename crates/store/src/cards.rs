@@ -245,9 +245,22 @@ pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Resu
     Ok(Saved { card: by_id(conn, id)?, seq })
 }
 
+/// Locks the card's row until the transaction ends, so two writers that read, decide
+/// and write (edit, verify, reassign) run one after the other. PostgreSQL only: SQLite
+/// transactions here begin IMMEDIATE and already hold the database's single write lock.
+pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT id FROM cards WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Applies an edit: a new revision when title, body or tags differ, metadata in place,
 /// and one change row; [`EditOutcome::Unchanged`] when nothing differs.
 pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>) -> Result<EditOutcome> {
+    lock(conn, id)?;
     let card = by_id(conn, id)?;
     if let Some(base) = edit.base_rev
         && base != card.head_rev
@@ -636,6 +649,7 @@ pub fn set_sync_conflict(conn: &mut DbConnection, id: i64, conflict: bool) -> Re
 
 /// Archives a card (a soft delete: it leaves search and lists, its history stays).
 pub fn archive(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<Saved> {
+    lock(conn, id)?;
     diesel::update(cards::table.find(id)).set(cards::archived_at.eq(Some(to_db(now)))).execute(conn)?;
     let seq = changes::append(conn, id, now)?;
     Ok(Saved { card: by_id(conn, id)?, seq })

@@ -14,8 +14,29 @@ pub enum StoreError {
     Migration(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// Two writers raced for the same unique value.
+    #[error("already taken: {0}")]
+    Duplicate(String),
+    /// The database refused a value (PostgreSQL: a NUL character in text).
+    #[error("the database refused a value: {0}")]
+    BadValue(String),
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Duplicate(info.message().to_owned())
+            }
+            Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
+                StoreError::BadValue(info.message().to_owned())
+            }
+            _ => StoreError::Db(e),
+        }
+    }
 }
 
 impl From<diesel::ConnectionError> for StoreError {

@@ -11,6 +11,7 @@ use crate::{DbConnection, Result, StoreError, changes, from_db, to_db};
 /// Records that `by` vouches for the card's current revision, restarting its clock, and
 /// resolves its open requests.
 pub fn verify(conn: &mut DbConnection, card_id: i64, by: &str, note: &str, now: DateTime<Utc>) -> Result<Saved> {
+    cards::lock(conn, card_id)?;
     let card = cards::by_id(conn, card_id)?;
     let state = VerificationState { verified_at: Some(now), interval: card.interval, trusted: true };
     let (due_soon_at, due_at) = due_columns(&state);
@@ -45,6 +46,7 @@ pub fn assign(
     interval: Interval,
     now: DateTime<Utc>,
 ) -> Result<Saved> {
+    cards::lock(conn, card_id)?;
     let card = cards::by_id(conn, card_id)?;
     let state = VerificationState { verified_at: card.verified_at, interval, trusted: card.trusted };
     let (due_soon_at, due_at) = due_columns(&state);

@@ -127,6 +127,7 @@ async fn show_search(
         params.status = None;
     }
     let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
+    params.offset = Some(req.offset);
     let (results, took_ms) = run_search(&state, req).await?;
     Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE))
 }
@@ -254,13 +255,22 @@ async fn verify_many(
 ) -> Result<HttpResponse, PageError> {
     let pairs = form.into_inner();
     let note = pairs.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone()).unwrap_or_default();
-    let slugs: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "slug").map(|(_, v)| v).collect();
+    let mut slugs: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "slug").map(|(_, v)| v).collect();
+    slugs.sort();
+    slugs.dedup();
     let st = state.clone();
+    // Each card is its own verification: one the user may not verify (reassigned in the
+    // meantime) is skipped, not a reason to drop the others.
     let verified = web::block(move || -> Result<usize, ApiError> {
+        let mut verified = 0;
         for slug in &slugs {
-            service::verify_card(&st, &nav.user, slug, &note)?;
+            match service::verify_card(&st, &nav.user, slug, &note) {
+                Ok(_) => verified += 1,
+                Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
-        Ok(slugs.len())
+        Ok(verified)
     })
     .await??;
     Ok(redirect(&format!("/verify?verified={verified}")))

@@ -84,7 +84,7 @@ pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms
                             p class="muted" { "Try fewer words, or remove a filter." }
                         }
                     }
-                    ol class="hits" start=(offset + 1) {
+                    ol class="hits" start=(offset.saturating_add(1)) {
                         @for hit in &results.hits {
                             li class="hit" {
                                 div class="hit-head" {
@@ -104,8 +104,8 @@ pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms
                         @if offset > 0 {
                             a href=(link(params, |p| p.offset = Some(offset.saturating_sub(per_page)))) { "← Previous" }
                         }
-                        @if offset + results.hits.len() < results.total {
-                            a href=(link(params, |p| p.offset = Some(offset + per_page))) { "Next →" }
+                        @if offset.saturating_add(results.hits.len()) < results.total {
+                            a href=(link(params, |p| p.offset = Some(offset.saturating_add(per_page)))) { "Next →" }
                         }
                     }
                 }
