@@ -3,7 +3,7 @@
 //! batch, and the caller rescans the folder rather than trusting event kinds, which
 //! differ between platforms and editors.
 
-use std::path::Path;
+use std::path::{Component, Path};
 use std::time::Duration;
 
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
@@ -26,10 +26,17 @@ impl FolderWatcher {
         root: &Path,
         on_change: impl Fn() + Send + 'static,
     ) -> notify_debouncer_mini::notify::Result<FolderWatcher> {
+        let given = root.to_owned();
+        let base = root.canonicalize().unwrap_or_else(|_| root.to_owned());
         let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| match result {
             Ok(events) => {
                 let relevant = events.iter().any(|e| {
-                    let hidden = e.path.file_name().is_some_and(is_hidden);
+                    // Anything under a hidden folder (`.git/objects/…`) is not ours either.
+                    let rel = e.path.strip_prefix(&given).or_else(|_| e.path.strip_prefix(&base));
+                    let hidden = match rel {
+                        Ok(rel) => rel.components().any(|c| matches!(c, Component::Normal(n) if is_hidden(n))),
+                        Err(_) => e.path.file_name().is_some_and(is_hidden),
+                    };
                     !hidden && (is_markdown(&e.path) || e.path.extension().is_none())
                 });
                 if relevant {
@@ -68,6 +75,8 @@ mod tests {
         })
         .unwrap();
         std::fs::write(dir.path().join(".draft.md.swp"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join(".git/objects")).unwrap();
+        std::fs::write(dir.path().join(".git/objects/HEAD"), "x").unwrap();
         std::fs::write(dir.path().join("notes.md~"), "x").unwrap();
         std::thread::sleep(DEBOUNCE * 3);
         assert_eq!(calls.load(Ordering::SeqCst), 0, "hidden and backup files are ignored");

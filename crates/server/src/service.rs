@@ -152,6 +152,10 @@ pub fn update_card(
             source_path: None,
             collection_id: None,
         };
+        if card.sync_conflict {
+            // A person saves the card after a conflict with its file: resolved.
+            cards::set_sync_conflict(c, card.id, false)?;
+        }
         let outcome = cards::edit(c, card.id, edit, now)?;
         if !and_verify {
             return Ok(outcome);

@@ -203,10 +203,7 @@ impl Worker {
                     Some((id, _)) => changed |= self.apply_change(*id, &file, &hash)?,
                     None => new_files.push((file, hash)),
                 },
-                Err(reason) => {
-                    tracing::warn!(path = %rel, %reason, "file skipped");
-                    problems.push(FileError { path: rel.clone(), reason });
-                }
+                Err(reason) => problems.push(FileError { path: rel.clone(), reason }),
             }
         }
         // Cards whose file is gone: moved (same bytes elsewhere) or deleted.
@@ -232,8 +229,12 @@ impl Worker {
             tracing::info!(path = %path, "file deleted; card archived");
             changed = true;
         }
-        if let Ok(mut p) = self.problems.lock() {
-            *p = problems;
+        if let Ok(mut previous) = self.problems.lock() {
+            // Say it once per file and reason, not at every rescan.
+            for p in problems.iter().filter(|p| !previous.contains(p)) {
+                tracing::warn!(path = %p.path, reason = %p.reason, "file skipped");
+            }
+            *previous = problems;
         }
         if changed {
             self.indexer.wake();

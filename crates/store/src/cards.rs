@@ -671,3 +671,12 @@ pub fn archived_by_source_path(conn: &mut DbConnection, path: &str) -> Result<Op
         .optional()?;
     id.map(|id| by_id(conn, id)).transpose()
 }
+
+/// Live cards flagged with a conflict between their file and the app: (slug, title, path).
+pub fn sync_conflicts(conn: &mut DbConnection) -> Result<Vec<(String, String, Option<String>)>> {
+    Ok(cards::table
+        .filter(cards::sync_conflict.eq(1).and(cards::archived_at.is_null()))
+        .select((cards::slug, cards::title, cards::source_path))
+        .order(cards::title.asc())
+        .load(conn)?)
+}

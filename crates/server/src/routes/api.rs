@@ -85,6 +85,7 @@ pub fn card_json(card: &Card, now: DateTime<Utc>, with_body: bool) -> Value {
         "updated_at": card.updated_at,
         "updated_by": card.updated_by,
         "source_path": card.source_path,
+        "sync_conflict": card.sync_conflict,
     });
     if with_body && let Value::Object(map) = &mut v {
         map.insert("body".into(), Value::String(card.body.clone()));

@@ -282,6 +282,8 @@ async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageR
     }
     let folder = state.sync.as_ref().map(|s| s.root().display().to_string());
     let problems = state.sync.as_ref().map(|s| s.problems()).unwrap_or_default();
+    let st = state.clone();
+    let conflicts = web::block(move || st.store.read(cards::sync_conflicts)).await??;
     Ok(views::layout::page(
         "Content folder",
         Some(&nav),
@@ -291,6 +293,13 @@ async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageR
             @match &folder {
                 Some(f) => p { "Verity keeps " code { (f) } " in sync with the cards, both ways." },
                 None => p class="muted" { "No content folder is being synced (start the server with --content DIR)." },
+            }
+            h2 { "Cards in conflict with their file" }
+            @if conflicts.is_empty() { p class="muted" { "None." } }
+            ul class="card-list" {
+                @for (slug, title, path) in &conflicts {
+                    li { a href={ "/cards/" (slug) } { (title) } @if let Some(p) = path { " — " code { (p) } } }
+                }
             }
             h2 { "Skipped files" }
             @if problems.is_empty() { p class="muted" { "Every Markdown file was read." } }

@@ -45,6 +45,11 @@ pub fn card(
                         }
                     }
                 }
+                @if card.sync_conflict {
+                    p class="alert" role="alert" {
+                        "This card and its file were changed in the same places. The app's version is shown; the file's version is kept in the history. Saving the card clears this notice."
+                    }
+                }
                 div class="card-layout" {
                     div {
                         div class="markdown" { (PreEscaped(html_body.as_str())) }
