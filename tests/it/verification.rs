@@ -357,6 +357,22 @@ async fn verification_pages_queue_bulk_verify_health_and_inbox() {
         "the header counts the queue"
     );
 
+    assert!(
+        html.contains(r#"<form id="assign-people-time-off" method="post" action="/cards/people-time-off/assign">"#),
+        "each row can be reassigned"
+    );
+    app.user("mei", Role::Editor).await;
+    let res = app
+        .client
+        .post(app.server.url("/cards/engineering-deploying/assign"))
+        .bearer_auth(&app.token)
+        .send_form(&[("verifier", "mei"), ("next", "/verify")])
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status(), res.headers().get("location").unwrap().to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/verify")
+    );
     let form = [("slug", "engineering-tls-renewal"), ("slug", "people-time-off"), ("note", "all checked")];
     let res = app.client.post(app.server.url("/verify")).bearer_auth(&app.token).send_form(&form).await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);

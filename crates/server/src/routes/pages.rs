@@ -217,6 +217,8 @@ async fn answer_request(
 struct AssignForm {
     verifier: String,
     verify_every: Option<String>,
+    /// Where to go afterwards (the queue reassigns too).
+    next: Option<String>,
 }
 
 async fn assign_verifier(
@@ -227,8 +229,11 @@ async fn assign_verifier(
 ) -> Result<HttpResponse, PageError> {
     let slug = slug.into_inner();
     let st = state.clone();
-    let target = format!("/cards/{slug}");
-    let AssignForm { verifier, verify_every } = form.into_inner();
+    let AssignForm { verifier, verify_every, next } = form.into_inner();
+    let target = match next {
+        Some(n) => safe_next(Some(&n)),
+        None => format!("/cards/{slug}"),
+    };
     web::block(move || service::assign_verifier(&st, &nav.user, &slug, &verifier, verify_every.as_deref())).await??;
     Ok(redirect(&target))
 }

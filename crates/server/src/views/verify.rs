@@ -20,7 +20,7 @@ pub fn queue(nav: &Nav, entries: &[QueueEntry], verified: Option<usize>, now: Da
             } @else {
                 form method="post" action="/verify" class="queue-form" {
                     table class="queue" {
-                        thead { tr { th { input type="checkbox" disabled aria-hidden="true"; } th { "Card" } th { "Status" } th { "Waiting since" } th { "Verifier" } } }
+                        thead { tr { th { input type="checkbox" disabled aria-hidden="true"; } th { "Card" } th { "Status" } th { "Waiting since" } th { "Verifier" } th { "Reassign" } } }
                         tbody {
                             @for e in entries {
                                 tr {
@@ -35,6 +35,13 @@ pub fn queue(nav: &Nav, entries: &[QueueEntry], verified: Option<usize>, now: Da
                                     }
                                     td title=(date(e.waiting_since)) { (relative(e.waiting_since, now)) }
                                     td { (e.card.verifier.as_deref().unwrap_or("—")) }
+                                    td {
+                                        // A form of its own, tied to this row by `form=`, so it can sit
+                                        // inside the table of the bulk-verify form.
+                                        input form={ "assign-" (e.card.slug) } name="verifier" class="small-input" placeholder="user or group" aria-label={ "New verifier for " (e.card.title) } required;
+                                        " "
+                                        button form={ "assign-" (e.card.slug) } class="link" type="submit" { "Reassign" }
+                                    }
                                 }
                             }
                         }
@@ -45,7 +52,11 @@ pub fn queue(nav: &Nav, entries: &[QueueEntry], verified: Option<usize>, now: Da
                         button class="primary" type="submit" { "Verify selected" }
                     }
                 }
-                p class="muted small" { "To hand a card to someone else, open it and use “Reassign”." }
+                @for e in entries {
+                    form id={ "assign-" (e.card.slug) } method="post" action={ "/cards/" (e.card.slug) "/assign" } {
+                        input type="hidden" name="next" value="/verify";
+                    }
+                }
             }
         },
     )
