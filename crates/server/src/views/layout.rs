@@ -26,6 +26,7 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                             a href="/verify" { "Verify" @if nav.queue > 0 { " " span class="pill" title="Cards waiting for you" { (nav.queue) } } }
                             a href="/health" { "Health" }
                             a href="/notifications" aria-label="Notifications" { "Inbox" @if nav.unread > 0 { " " span class="pill" { (nav.unread) } } }
+                            @if nav.user.role == verity_core::Role::Admin { a href="/admin/sync" { "Files" } }
                         }
                         div class="who" {
                             span class="username" title=(nav.user.role.as_str()) { (nav.user.display_name) }
