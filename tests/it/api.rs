@@ -349,3 +349,81 @@ async fn the_first_admin_password_is_generated_once_and_kept_private() {
     assert!(user.is_some(), "the generated password signs in");
     second.shutdown();
 }
+
+#[actix_web::test]
+async fn edits_from_an_old_revision_merge_when_they_do_not_overlap() {
+    let app = TestApp::new().await;
+    app.card("eng", "Steps", "look\nthink\nact\n", &["ops"]).await;
+    let theirs = app
+        .put("/api/v1/cards/steps", json!({"title": "Steps", "body": "look around\nthink\nact\n", "base_rev": 1}))
+        .await;
+    assert_eq!(theirs.json()["merged"], false);
+    let mine = app
+        .put(
+            "/api/v1/cards/steps",
+            json!({"title": "Steps", "body": "look\nthink\nact fast\n", "base_rev": 1, "tags": ["ops", "runbook"]}),
+        )
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.text());
+    let j = mine.json();
+    assert_eq!((j["merged"].clone(), j["rev"].clone()), (json!(true), json!(3)));
+    assert_eq!(j["body"], "look around\nthink\nact fast\n", "nobody's words were dropped");
+    assert_eq!(j["tags"], json!(["ops", "runbook"]));
+    // Both changing the title differently is a conflict, like overlapping lines.
+    app.put(
+        "/api/v1/cards/steps",
+        json!({"title": "Steps v2", "body": "look around\nthink\nact fast\n", "base_rev": 3}),
+    )
+    .await;
+    let r = app
+        .put(
+            "/api/v1/cards/steps",
+            json!({"title": "Steps v3", "body": "look around\nthink\nact fast\n", "base_rev": 3}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["current"]["rev"], 4);
+    // A base revision that never existed is a conflict too, not a 500.
+    let r = app.put("/api/v1/cards/steps", json!({"title": "Steps", "body": "x", "base_rev": 99})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
+
+#[actix_web::test]
+async fn restoring_a_revision_appends_a_new_one_and_diffs_show_lines_and_words() {
+    let app = TestApp::new().await;
+    app.card("eng", "Runbook", "one\ntwo three\n", &[]).await;
+    app.put("/api/v1/cards/runbook", json!({"title": "Runbook", "body": "one\ntwo 3\nfour\n", "base_rev": 1})).await;
+    let d = app.get("/api/v1/cards/runbook/diff?from=1&to=2").await;
+    assert_eq!(d.status, StatusCode::OK);
+    let d = d.json();
+    assert_eq!(d["stats"], json!({"insertions": 2, "deletions": 1}));
+    let ops: Vec<&str> = d["lines"].as_array().unwrap().iter().map(|l| l["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, vec!["equal", "delete", "insert", "insert"]);
+    assert!(d["lines"][2]["segments"].as_array().unwrap().iter().any(|s| s["changed"] == true && s["text"] == "3"));
+    assert_eq!(app.get("/api/v1/cards/runbook/diff?from=1&to=9").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/cards/runbook/diff").await.status, StatusCode::BAD_REQUEST);
+
+    let r = app.post("/api/v1/cards/runbook/restore?wait=true", json!({"rev": 1})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["rev"].clone(), r.json()["body"].clone()), (json!(3), json!("one\ntwo three\n")));
+    let revs = app.get("/api/v1/cards/runbook/revisions").await.json();
+    assert_eq!(revs["revisions"][0]["message"], "restored revision 1");
+    assert_eq!(revs["revisions"].as_array().unwrap().len(), 3, "history is never rewritten");
+    assert_eq!(app.post("/api/v1/cards/runbook/restore", json!({"rev": 42})).await.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn render_uses_the_card_pipeline_and_sanitises() {
+    let app = TestApp::new().await;
+    let r = app.post("/api/v1/render", json!({"body": "**bold** <script>alert(1)</script>\n\n- [x] done"})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.json()["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("<strong>bold</strong>") && html.contains(r#"type="checkbox""#), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    let r = app.post("/api/v1/render", json!({"body": "x".repeat(verity_core::MAX_CARD_BYTES + 1)})).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.call(Method::POST, "/api/v1/render", Some(json!({"body": "x"})), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod export;
 pub mod health;

@@ -118,8 +118,16 @@ pub fn create_card(
     Ok(saved)
 }
 
-/// Saves an edit made from `base_rev`. A stale base is a conflict that carries the
-/// current head, so the client can show both versions.
+/// What a save did.
+pub struct Update {
+    pub outcome: EditOutcome,
+    /// Someone else saved since `base_rev` and the edits did not overlap: both were kept.
+    pub merged: bool,
+}
+
+/// Saves an edit made from `base_rev`. When someone else saved in between, the edit is
+/// merged three ways (base, theirs, mine); if the edits overlap, nothing is saved and the
+/// conflict carries the current head, so the client can show both versions.
 ///
 /// With `and_verify` ("save and verify"), an author who may verify also restarts the
 /// card's verification clock in the same transaction.
@@ -131,22 +139,30 @@ pub fn update_card(
     base_rev: i32,
     message: &str,
     and_verify: bool,
-) -> Result<EditOutcome, ApiError> {
+) -> Result<Update, ApiError> {
     require_writer(user)?;
     let now = state.clock.now();
-    let outcome = state.store.write(|c| -> Result<EditOutcome, ApiError> {
+    let update = state.store.write(|c| -> Result<Update, ApiError> {
         let card = live_card(c, slug)?;
+        cards::lock(c, card.id)?;
+        let card = cards::by_id(c, card.id)?;
         let by_verifier = may_verify(c, user, &card)?;
         if and_verify && !by_verifier {
             return Err(ApiError::Forbidden("only the card's verifier may verify it"));
         }
+        let (content, merged) =
+            if base_rev == card.head_rev { (content, false) } else { (merge(c, &card, base_rev, content)?, true) };
         let edit = CardEdit {
             title: content.title,
             body: content.body,
             tags: content.tags,
-            base_rev: Some(base_rev),
+            base_rev: Some(card.head_rev),
             author: user.username.clone(),
-            message: message.to_owned(),
+            message: if merged {
+                format!("{message} (merged with revision {})", card.head_rev)
+            } else {
+                message.to_owned()
+            },
             by_verifier,
             meta: None,
             source_path: None,
@@ -158,26 +174,63 @@ pub fn update_card(
         }
         let outcome = cards::edit(c, card.id, edit, now)?;
         if !and_verify {
-            return Ok(outcome);
+            return Ok(Update { outcome, merged });
         }
         let saved = verification::verify(c, card.id, &user.username, "saved and verified", now)?;
-        Ok(EditOutcome::Saved(saved))
-    });
-    match outcome {
-        Ok(outcome) => {
-            state.indexer.wake();
-            if let EditOutcome::Saved(saved) = &outcome {
-                state.sync_card(saved.card.id);
-            }
-            Ok(outcome)
-        }
-        Err(ApiError::Conflict { message, .. }) => {
-            // Answer with the head, so the client can show both versions.
-            let current = state.store.read(|c| cards::by_slug(c, slug))?;
-            Err(ApiError::Conflict { message, rev: current.head_rev, body: current.body })
-        }
-        Err(e) => Err(e),
+        Ok(Update { outcome: EditOutcome::Saved(saved), merged })
+    })?;
+    state.indexer.wake();
+    if let EditOutcome::Saved(saved) = &update.outcome {
+        state.sync_card(saved.card.id);
     }
+    Ok(update)
+}
+
+/// Three-way merge of an edit made from `base_rev` with the card's head. Title and tags
+/// take whichever side changed them; both changing them differently is a conflict, as
+/// is the same lines changed in the body.
+fn merge(c: &mut DbConnection, head: &Card, base_rev: i32, mine: Content) -> Result<Content, ApiError> {
+    let conflict = || ApiError::Conflict {
+        message: format!(
+            "the card changed since revision {base_rev} in the same places; it is now at revision {}",
+            head.head_rev
+        ),
+        rev: head.head_rev,
+        body: head.body.clone(),
+    };
+    if base_rev > head.head_rev || base_rev < 1 {
+        return Err(conflict());
+    }
+    let base = cards::revision(c, head.id, base_rev)?;
+    let pick = |mine: &str, theirs: &str, base: &str| -> Option<String> {
+        if mine == base || mine == theirs {
+            Some(theirs.to_owned())
+        } else if theirs == base {
+            Some(mine.to_owned())
+        } else {
+            None
+        }
+    };
+    let title = pick(&mine.title, &head.title, &base.title).ok_or_else(conflict)?;
+    let tags = if mine.tags == base.tags || mine.tags == head.tags {
+        head.tags.clone()
+    } else if head.tags == base.tags {
+        mine.tags
+    } else {
+        return Err(conflict());
+    };
+    let body = diffy::merge(&base.body, &mine.body, &head.body).map_err(|_| conflict())?;
+    Ok(Content { title, body, tags })
+}
+
+/// Makes an old revision's content the newest revision (nothing is ever rewritten).
+pub fn restore_card(state: &AppState, user: &User, slug: &str, rev: i32) -> Result<Update, ApiError> {
+    let (old, head) = state.store.read(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        Ok((cards::revision(c, card.id, rev)?, card.head_rev))
+    })?;
+    let content = Content::validate(&old.title, old.body, &old.tags)?;
+    update_card(state, user, slug, content, head, &format!("restored revision {rev}"), false)
 }
 
 pub fn create_collection(

@@ -248,7 +248,7 @@ pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Resu
 /// Locks the card's row until the transaction ends, so two writers that read, decide
 /// and write (edit, verify, reassign) run one after the other. PostgreSQL only: SQLite
 /// transactions here begin IMMEDIATE and already hold the database's single write lock.
-pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<()> {
+pub fn lock(conn: &mut DbConnection, id: i64) -> Result<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::sql_query("SELECT id FROM cards WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::BigInt, _>(id)

@@ -29,6 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cards/{slug}", web::put().to(api_update_card))
         .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
         .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
+        .route("/cards/{slug}/diff", web::get().to(api_diff))
+        .route("/cards/{slug}/restore", web::post().to(api_restore))
+        .route("/render", web::post().to(api_render))
         .route("/cards/{slug}/verify", web::post().to(api_verify_card))
         .route("/cards/{slug}/verification", web::put().to(api_assign_verifier))
         .route("/cards/{slug}/verifications", web::get().to(api_verification_history))
@@ -232,20 +235,24 @@ async fn api_update_card(
         service::update_card(&st, &user, &slug, content, base_rev, message.as_deref().unwrap_or("edited"), verify)
     })
     .await??;
-    let now = state.clock.now();
-    let (card, changed) = match outcome {
+    Ok(update_response(&state, &wait, outcome).await)
+}
+
+/// The card after a save, with `"changed"` and `"merged"`.
+async fn update_response(state: &web::Data<AppState>, wait: &WaitParam, update: service::Update) -> HttpResponse {
+    let (card, changed) = match update.outcome {
         EditOutcome::Saved(saved) => {
-            maybe_wait(&state, &wait, saved.seq).await;
+            maybe_wait(state, wait, saved.seq).await;
             (saved.card, true)
         }
         EditOutcome::Unchanged(card) => (card, false),
     };
-    let mut v = card_json(&card, now, true);
+    let mut v = card_json(&card, state.clock.now(), true);
     if let Value::Object(map) = &mut v {
         map.insert("changed".into(), Value::Bool(changed));
-        map.insert("merged".into(), Value::Bool(false));
+        map.insert("merged".into(), Value::Bool(update.merged));
     }
-    Ok(HttpResponse::Ok().json(v))
+    HttpResponse::Ok().json(v)
 }
 
 async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
@@ -590,4 +597,69 @@ async fn api_sync_status(state: web::Data<AppState>, AuthUser(user): AuthUser) -
     };
     let problems: Vec<Value> = sync.problems().iter().map(|p| json!({"path": p.path, "reason": p.reason})).collect();
     Ok(HttpResponse::Ok().json(json!({"folder": sync.root().display().to_string(), "problems": problems})))
+}
+
+#[derive(Deserialize)]
+struct RenderBody {
+    body: String,
+}
+
+/// The live preview: exactly the card page's Markdown pipeline.
+async fn api_render(_user: AuthUser, body: web::Json<RenderBody>) -> ApiResult {
+    let body = body.into_inner().body;
+    if body.len() > verity_core::MAX_CARD_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::MAX_CARD_BYTES)));
+    }
+    let html = web::block(move || verity_core::markdown::render(&body)).await?;
+    Ok(HttpResponse::Ok().json(json!({"html": html.as_str()})))
+}
+
+#[derive(Deserialize)]
+struct DiffParams {
+    from: i32,
+    to: Option<i32>,
+}
+
+async fn api_diff(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    slug: web::Path<String>,
+    params: web::Query<DiffParams>,
+) -> ApiResult {
+    let card = load_card(&state, slug.into_inner()).await?;
+    let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
+    let st = state.clone();
+    let (a, b) = web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            Ok((cards::revision(c, card.id, from)?, cards::revision(c, card.id, to)?))
+        })
+    })
+    .await??;
+    let (lines, stats) = crate::diff::lines(&a.body, &b.body);
+    Ok(HttpResponse::Ok().json(json!({
+        "from": from,
+        "to": to,
+        "title": {"from": a.title, "to": b.title},
+        "tags": {"from": a.tags, "to": b.tags},
+        "stats": stats,
+        "lines": lines,
+    })))
+}
+
+#[derive(Deserialize)]
+struct RestoreBody {
+    rev: i32,
+}
+
+async fn api_restore(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+    body: web::Json<RestoreBody>,
+) -> ApiResult {
+    let rev = body.into_inner().rev;
+    let st = state.clone();
+    let update = web::block(move || service::restore_card(&st, &user, &slug, rev)).await??;
+    Ok(update_response(&state, &wait, update).await)
 }
