@@ -2,6 +2,7 @@
 
 mod api;
 mod content;
+mod editor;
 mod pages;
 mod postgres;
 mod search;

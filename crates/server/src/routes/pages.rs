@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use verity_core::markdown;
 use verity_index::SearchRequest;
-use verity_store::cards::{self, ListQuery, Order};
+use verity_store::cards::{self, Card, ListQuery, Order};
 use verity_store::users::User;
 use verity_store::{collections, reminders, verification};
 
@@ -15,15 +15,26 @@ use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
 use crate::routes::api::{SearchParams, load_queue, run_search};
 use crate::service;
+use crate::service::Content;
 use crate::state::AppState;
 use crate::views;
 use crate::views::card::VerificationPanel;
+use crate::views::editor::{ConflictView, Draft};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(show_home))
         .route("/search", web::get().to(show_search))
+        // Before `/cards/{slug}`, which would take "new" for a slug.
+        .route("/cards/new", web::get().to(new_card_page))
+        .route("/cards/new", web::post().to(create_card))
         .route("/cards/{slug}", web::get().to(show_card))
         .route("/collections", web::get().to(show_collections))
+        .route("/cards/{slug}/edit", web::get().to(edit_card_page))
+        .route("/cards/{slug}/edit", web::post().to(save_card))
+        .route("/cards/{slug}/history", web::get().to(show_history))
+        .route("/cards/{slug}/revisions/{rev}", web::get().to(show_revision))
+        .route("/cards/{slug}/diff", web::get().to(show_diff))
+        .route("/cards/{slug}/restore", web::post().to(restore_card))
         .route("/cards/{slug}/verify", web::post().to(verify_card))
         .route("/cards/{slug}/request", web::post().to(request_verification))
         .route("/cards/{slug}/requests/{id}/answer", web::post().to(answer_request))
@@ -156,6 +167,234 @@ async fn show_card(state: web::Data<AppState>, PageUser(nav): PageUser, slug: we
     }
     let html_body = markdown::render(markdown::without_title_heading(&card.body, &card.title));
     Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, state.clock.now()))
+}
+
+#[derive(Deserialize, Default)]
+struct NewParams {
+    collection: Option<String>,
+}
+
+async fn collection_options(state: &web::Data<AppState>) -> Result<Vec<(String, String)>, PageError> {
+    let st = state.clone();
+    let list = web::block(move || st.store.read(collections::list_with_counts)).await??;
+    Ok(list.into_iter().map(|(c, _)| (c.slug, c.name)).collect())
+}
+
+async fn new_card_page(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    params: web::Query<NewParams>,
+) -> PageResult {
+    let collections = collection_options(&state).await?;
+    let collection = params.collection.clone().unwrap_or_default();
+    let draft = Draft { title: "", body: "", tags: "", message: "", collection: &collection, base_rev: 0 };
+    Ok(views::editor::editor(&nav, None, &draft, &collections, false, None, None))
+}
+
+#[derive(Deserialize)]
+struct EditorForm {
+    title: String,
+    body: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    collection: String,
+    #[serde(default)]
+    base_rev: i32,
+    #[serde(default)]
+    action: String,
+}
+
+fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+async fn create_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    form: web::Form<EditorForm>,
+) -> Result<HttpResponse, PageError> {
+    let f = form.into_inner();
+    let content = match Content::validate(&f.title, f.body.clone(), &split_tags(&f.tags)) {
+        Ok(c) => c,
+        Err(e) => return editor_error(&state, &nav, None, &f, &e.to_string()).await,
+    };
+    let st = state.clone();
+    let user = nav.user.clone();
+    let (collection, message) =
+        (f.collection.clone(), if f.message.is_empty() { "created".to_owned() } else { f.message.clone() });
+    match web::block(move || service::create_card(&st, &user, &collection, content, &message)).await? {
+        Ok(saved) => Ok(redirect(&format!("/cards/{}", saved.card.slug))),
+        Err(e @ (ApiError::Invalid(_) | ApiError::PayloadTooLarge(_))) => {
+            editor_error(&state, &nav, None, &f, &e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The editor again, with the person's text and what was wrong.
+async fn editor_error(
+    state: &web::Data<AppState>,
+    nav: &auth::Nav,
+    card: Option<&Card>,
+    f: &EditorForm,
+    error: &str,
+) -> Result<HttpResponse, PageError> {
+    let collections = collection_options(state).await?;
+    let draft = Draft {
+        title: &f.title,
+        body: &f.body,
+        tags: &f.tags,
+        message: &f.message,
+        collection: &f.collection,
+        base_rev: f.base_rev,
+    };
+    Ok(html_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        views::editor::editor(nav, card, &draft, &collections, false, None, Some(error)),
+    ))
+}
+
+async fn load_for_page(state: &web::Data<AppState>, nav: &auth::Nav, slug: String) -> Result<(Card, bool), PageError> {
+    let st = state.clone();
+    let user = nav.user.clone();
+    let (card, may_verify) = web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            let card = cards::by_slug(c, &slug)?;
+            let may = service::may_verify(c, &user, &card)?;
+            Ok((card, may))
+        })
+    })
+    .await??;
+    if card.archived_at.is_some() {
+        return Err(ApiError::NotFound("card".into()).into());
+    }
+    Ok((card, may_verify))
+}
+
+async fn edit_card_page(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
+    let (card, may_verify) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let tags = card.tags.join(", ");
+    let draft = Draft {
+        title: &card.title,
+        body: &card.body,
+        tags: &tags,
+        message: "",
+        collection: &card.collection,
+        base_rev: card.head_rev,
+    };
+    Ok(views::editor::editor(&nav, Some(&card), &draft, &[], may_verify, None, None))
+}
+
+async fn save_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    form: web::Form<EditorForm>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let (card, may_verify) = load_for_page(&state, &nav, slug.clone()).await?;
+    let f = form.into_inner();
+    let content = match Content::validate(&f.title, f.body.clone(), &split_tags(&f.tags)) {
+        Ok(c) => c,
+        Err(e) => return editor_error(&state, &nav, Some(&card), &f, &e.to_string()).await,
+    };
+    let st = state.clone();
+    let user = nav.user.clone();
+    let message = if f.message.is_empty() { "edited".to_owned() } else { f.message.clone() };
+    let (base_rev, and_verify) = (f.base_rev, f.action == "save_verify");
+    let target = format!("/cards/{slug}");
+    match web::block(move || service::update_card(&st, &user, &slug, content, base_rev, &message, and_verify)).await? {
+        Ok(_) => Ok(redirect(&target)),
+        Err(ApiError::Conflict { rev, body, .. }) => {
+            // Nothing was saved: show their version beside the person's text, and base
+            // the next save on the head, so saving the resolved text goes through.
+            let (lines, _) = crate::diff::lines(&body, &f.body);
+            let conflict = ConflictView { rev, body: &body, lines: &lines };
+            let draft = Draft {
+                title: &f.title,
+                body: &f.body,
+                tags: &f.tags,
+                message: &f.message,
+                collection: &card.collection,
+                base_rev: rev,
+            };
+            let markup = views::editor::editor(&nav, Some(&card), &draft, &[], may_verify, Some(&conflict), None);
+            Ok(html_response(StatusCode::CONFLICT, markup))
+        }
+        Err(e @ (ApiError::Invalid(_) | ApiError::PayloadTooLarge(_))) => {
+            editor_error(&state, &nav, Some(&card), &f, &e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show_history(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
+    let (card, _) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let st = state.clone();
+    let id = card.id;
+    let revisions = web::block(move || st.store.read(|c| cards::revisions(c, id))).await??;
+    Ok(views::editor::history(&nav, &card, &revisions, state.clock.now()))
+}
+
+async fn show_revision(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    path: web::Path<(String, i32)>,
+) -> PageResult {
+    let (slug, rev) = path.into_inner();
+    let (card, _) = load_for_page(&state, &nav, slug).await?;
+    let st = state.clone();
+    let id = card.id;
+    let revision = web::block(move || st.store.read(|c| cards::revision(c, id, rev))).await??;
+    let html_body = markdown::render(markdown::without_title_heading(&revision.body, &revision.title));
+    Ok(views::editor::revision(&nav, &card, &revision, &html_body))
+}
+
+#[derive(Deserialize)]
+struct DiffParams {
+    from: i32,
+    to: Option<i32>,
+}
+
+async fn show_diff(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    params: web::Query<DiffParams>,
+) -> PageResult {
+    let (card, _) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
+    let st = state.clone();
+    let id = card.id;
+    let (a, b) = web::block(move || {
+        st.store
+            .read(|c| -> verity_store::Result<_> { Ok((cards::revision(c, id, from)?, cards::revision(c, id, to)?)) })
+    })
+    .await??;
+    let (lines, stats) = crate::diff::lines(&a.body, &b.body);
+    Ok(views::editor::diff(&nav, &card, &a, &b, &lines, &stats))
+}
+
+#[derive(Deserialize)]
+struct RestoreForm {
+    rev: i32,
+}
+
+async fn restore_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    form: web::Form<RestoreForm>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}");
+    let rev = form.rev;
+    web::block(move || service::restore_card(&st, &nav.user, &slug, rev)).await??;
+    Ok(redirect(&target))
 }
 
 #[derive(Deserialize)]

@@ -33,7 +33,13 @@ pub fn card(
             article class="card" {
                 div class="card-head" {
                     p class="crumbs" { a href="/collections" { "Collections" } " / " a href={ "/collections#" (card.collection) } { (card.collection) } }
-                    h1 { (card.title) }
+                    div class="title-row" {
+                        h1 { (card.title) }
+                        div class="card-actions" {
+                            @if nav.user.role.can_write() { a class="button" href={ "/cards/" (card.slug) "/edit" } { "Edit" } }
+                            a class="button" href={ "/cards/" (card.slug) "/history" } { "History" }
+                        }
+                    }
                     div class={ "verification verification-" (status.as_str()) } {
                         (status_badge(status))
                         span { (verification_sentence(card, status, now)) }
@@ -70,7 +76,7 @@ pub fn card(
                             @if let Some(due) = card.due_times() {
                                 dt { "Next verification" } dd { (date(due.due_at)) }
                             }
-                            dt { "Revision" } dd { (card.head_rev) " of " (revisions) }
+                            dt { "Revision" } dd { a href={ "/cards/" (card.slug) "/history" } { (card.head_rev) " of " (revisions) } }
                             dt { "Updated" } dd title=(datetime(card.updated_at)) { (relative(card.updated_at, now)) " by " (card.updated_by) }
                             @if let Some(path) = &card.source_path {
                                 dt { "File" } dd { code { (path) } }

@@ -27,6 +27,7 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                             a href="/health" { "Health" }
                             a href="/notifications" aria-label="Notifications" { "Inbox" @if nav.unread > 0 { " " span class="pill" { (nav.unread) } } }
                             @if nav.user.role == verity_core::Role::Admin { a href="/admin/sync" { "Files" } }
+                            @if nav.user.role.can_write() { a class="button" href="/cards/new" { "New card" } }
                         }
                         div class="who" {
                             span class="username" title=(nav.user.role.as_str()) { (nav.user.display_name) }

@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod collections;
+pub mod editor;
 pub mod health;
 pub mod home;
 pub mod layout;

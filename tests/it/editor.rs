@@ -1,0 +1,127 @@
+//! Editing in the browser without JavaScript: the form, conflicts, history, diffs, restore.
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, Option<String>, String) {
+    let mut res = app.client.post(app.server.url(path)).bearer_auth(&app.token).send_form(&form).await.unwrap();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    let body = String::from_utf8(res.body().limit(16 << 20).await.unwrap().to_vec()).unwrap();
+    (res.status(), location, body)
+}
+
+#[actix_web::test]
+async fn the_editor_form_has_the_documented_fields() {
+    let app = TestApp::new().await;
+    app.card("ops", "Paging", "Page the on-call.", &["oncall"]).await;
+    let html = app.get("/cards/paging/edit").await.text();
+    for field in [
+        r#"name="title""#,
+        r#"<textarea id="body" name="body""#,
+        r#"name="tags""#,
+        r#"name="message""#,
+        r#"name="base_rev" value="1""#,
+    ] {
+        assert!(html.contains(field), "missing {field}");
+    }
+    assert!(html.contains(">Save</button>") && html.contains(r#"src="/static/editor.js""#));
+    let new = app.get("/cards/new?collection=ops").await.text();
+    assert!(new.contains(r#"name="collection""#) && new.contains(r#"<option value="ops" selected>"#), "{new}");
+    assert!(
+        app.get("/cards/paging").await.text().contains(r#"href="/cards/paging/edit""#),
+        "the card links to its editor"
+    );
+}
+
+#[actix_web::test]
+async fn cards_are_created_and_edited_through_the_form() {
+    let app = TestApp::new().await;
+    app.card("ops", "Paging", "Page the on-call.", &[]).await;
+    let (status, location, _) = post_form(
+        &app,
+        "/cards/new",
+        &[
+            ("title", "Backups"),
+            ("collection", "ops"),
+            ("tags", "dr, nightly"),
+            ("body", "Nightly at 02:00."),
+            ("message", "first"),
+        ],
+    )
+    .await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/cards/backups")));
+    let card = app.get("/api/v1/cards/backups").await.json();
+    assert_eq!((card["tags"].clone(), card["body"].clone()), (json!(["dr", "nightly"]), json!("Nightly at 02:00.")));
+
+    let (status, _, body) =
+        post_form(&app, "/cards/new", &[("title", " "), ("collection", "ops"), ("body", "Keep me")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("needs a title") && body.contains("Keep me"), "the text is kept");
+
+    let (status, location, _) = post_form(
+        &app,
+        "/cards/backups/edit",
+        &[("title", "Backups"), ("tags", "dr"), ("body", "Nightly at 03:00."), ("base_rev", "1"), ("action", "save")],
+    )
+    .await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/cards/backups")));
+    assert_eq!(app.get("/api/v1/cards/backups").await.json()["rev"], 2);
+}
+
+#[actix_web::test]
+async fn a_conflicting_save_keeps_the_persons_text_and_shows_both_versions() {
+    let app = TestApp::new().await;
+    app.card("ops", "Steps", "look\nthink\nwait\nact\nrest\n", &[]).await;
+    // Someone else saves first.
+    app.put(
+        "/api/v1/cards/steps",
+        json!({"title": "Steps", "body": "look\nthink twice\nwait\nact\nrest\n", "base_rev": 1}),
+    )
+    .await;
+    let mine = "look\nask a colleague\nwait\nact\nrest\n";
+    let (status, _, page) =
+        post_form(&app, "/cards/steps/edit", &[("title", "Steps"), ("body", mine), ("base_rev", "1")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("Someone else changed the same lines"));
+    assert!(page.contains("ask a colleague\nwait\nact\nrest\n</textarea>"), "my text is still in the editor");
+    assert!(page.contains("think twice"), "their version is shown");
+    assert!(page.contains(r#"name="base_rev" value="2""#), "the next save is based on their revision");
+    let body = app.get("/api/v1/cards/steps").await.json()["body"].clone();
+    assert_eq!(body, "look\nthink twice\nwait\nact\nrest\n", "nothing was overwritten");
+    // Resolving: saving again from revision 2 goes through.
+    let resolved = "look\nthink twice, then ask\nwait\nact\nrest\n";
+    let (status, _, _) =
+        post_form(&app, "/cards/steps/edit", &[("title", "Steps"), ("body", resolved), ("base_rev", "2")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A non-overlapping save from an old revision is merged, not refused.
+    let later = "look\nthink\nwait\nact\nrest well\n";
+    let (status, _, _) =
+        post_form(&app, "/cards/steps/edit", &[("title", "Steps"), ("body", later), ("base_rev", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let body = app.get("/api/v1/cards/steps").await.json()["body"].clone();
+    assert_eq!(body, "look\nthink twice, then ask\nwait\nact\nrest well\n");
+}
+
+#[actix_web::test]
+async fn history_revisions_diffs_and_restore_pages() {
+    let app = TestApp::new().await;
+    app.card("ops", "Runbook", "one\ntwo three\n", &[]).await;
+    app.put(
+        "/api/v1/cards/runbook",
+        json!({"title": "Runbook", "body": "one\ntwo 3\n", "base_rev": 1, "message": "shorter"}),
+    )
+    .await;
+    let history = app.get("/cards/runbook/history").await.text();
+    assert!(history.contains("shorter") && history.contains("/cards/runbook/diff?from=1&amp;to=2"), "{history}");
+    assert!(history.contains("-4 bytes"), "size change");
+    let diff = app.get("/cards/runbook/diff?from=1&to=2").await.text();
+    assert!(diff.contains("<mark>3</mark>") && diff.contains("diff-delete"), "{diff}");
+    let rev = app.get("/cards/runbook/revisions/1").await.text();
+    assert!(rev.contains("Revision 1 of 2") && rev.contains("two three"));
+    let (status, location, _) = post_form(&app, "/cards/runbook/restore", &[("rev", "1")]).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/cards/runbook")));
+    assert_eq!(app.get("/api/v1/cards/runbook").await.json()["body"], "one\ntwo three\n");
+    assert_eq!(app.get("/cards/runbook/revisions/9").await.status, StatusCode::NOT_FOUND);
+}
