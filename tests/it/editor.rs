@@ -125,3 +125,29 @@ async fn history_revisions_diffs_and_restore_pages() {
     assert_eq!(app.get("/api/v1/cards/runbook").await.json()["body"], "one\ntwo three\n");
     assert_eq!(app.get("/cards/runbook/revisions/9").await.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn wiki_links_resolve_by_title_or_slug_and_cards_list_their_backlinks() {
+    let app = TestApp::new().await;
+    app.card("ops", "Escalation policy", "Who to call.", &[]).await;
+    app.card(
+        "ops",
+        "Paging",
+        "See [[Escalation policy]], [[escalation-policy|the policy]] and [[Not written yet]].",
+        &[],
+    )
+    .await;
+    let html = app.get("/cards/paging").await.text();
+    let link = r#"<a class="wikilink" href="/cards/escalation-policy" rel="nofollow noopener noreferrer">"#;
+    assert!(html.contains(&format!("{link}Escalation policy</a>")), "{html}");
+    assert!(html.contains(&format!("{link}the policy</a>")));
+    assert!(html.contains(r#"class="wikilink missing""#), "unresolved links are marked");
+    let target = app.get("/cards/escalation-policy").await.text();
+    assert!(target.contains(r#"<ul class="backlinks"><li><a href="/cards/paging">Paging</a></li></ul>"#), "{target}");
+    // The preview resolves them too.
+    let preview = app.post("/api/v1/render", json!({"body": "[[Paging]]"})).await.json();
+    assert!(preview["html"].as_str().unwrap().contains(r#"href="/cards/paging""#));
+    // Editing the link away removes the backlink.
+    app.put("/api/v1/cards/paging", json!({"title": "Paging", "body": "No links now.", "base_rev": 1})).await;
+    assert!(!app.get("/cards/escalation-policy").await.text().contains(r#"href="/cards/paging""#));
+}

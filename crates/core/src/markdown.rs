@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
 /// HTML that went through the sanitizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,7 @@ fn options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM
+        | Options::ENABLE_WIKILINKS
 }
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -41,6 +42,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_generic_attributes(["id"])
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tag_attributes("code", ["class"])
+        .add_tag_attributes("a", ["class"])
         .add_tag_attributes("div", ["class"])
         .add_tag_attributes("sup", ["class"])
         .add_tag_attributes("th", ["class"])
@@ -57,6 +59,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
                 ["align-left", "align-right", "align-center"].contains(&value).then(|| value.into())
             }
             ("code", "class") => value.starts_with("language-").then(|| value.into()),
+            ("a", "class") => ["wikilink", "wikilink missing"].contains(&value).then(|| value.into()),
             // Only the footnote classes pulldown-cmark writes: a card cannot dress up
             // as the page's own badges.
             ("div", "class") => (value == "footnote-definition").then(|| value.into()),
@@ -69,13 +72,59 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 /// Renders Markdown to sanitized HTML: no script, no event handlers, no `javascript:` URLs.
+/// `[[wiki links]]` are marked unresolved; see [`render_linked`].
 pub fn render(markdown: &str) -> SafeHtml {
+    render_linked(markdown, &|_| None)
+}
+
+/// Renders like [`render`], turning `[[Card title]]` and `[[slug]]` (and `[[target|label]]`)
+/// into links to the card `resolve` names, or into links marked `missing`.
+pub fn render_linked(markdown: &str, resolve: &dyn Fn(&str) -> Option<String>) -> SafeHtml {
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, dest_url, .. }) => {
+            let target = dest_url.trim();
+            let (href, class) = match resolve(target) {
+                Some(slug) => (format!("/cards/{slug}"), "wikilink"),
+                None => (format!("/search?q={}", percent_encode(target)), "wikilink missing"),
+            };
+            Event::InlineHtml(format!(r#"<a class="{class}" href="{}">"#, escape_attr(&href)).into())
+        }
+        Event::End(TagEnd::Link) => Event::InlineHtml("</a>".into()),
+        other => other,
+    });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    pulldown_cmark::html::push_html(&mut html, events);
     for align in ["left", "right", "center"] {
         html = html.replace(&format!(r#" style="text-align: {align}""#), &format!(r#" class="align-{align}""#));
     }
     SafeHtml(SANITIZER.clean(&html).to_string())
+}
+
+/// The targets of the card's `[[wiki links]]`, as written, without duplicates.
+pub fn wikilinks(markdown: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for event in Parser::new_ext(markdown, options()) {
+        if let Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, dest_url, .. }) = event {
+            let target = dest_url.trim().to_owned();
+            if !target.is_empty() && target.len() <= 300 && !out.contains(&target) {
+                out.push(target);
+            }
+        }
+    }
+    out
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// The words of a card as plain text, for the index and for snippets: block elements
@@ -193,6 +242,20 @@ mod tests {
         .into_string();
         assert!(!html.contains("badge") && !html.contains("pill"), "{html}");
         assert!(html.contains(r#"type="checkbox""#) && html.contains("disabled"), "{html}");
+    }
+
+    #[test]
+    fn wiki_links_resolve_or_are_marked_missing() {
+        let md = "See [[Escalation policy]] and [[nope|the missing one]], not `[[code]]`.";
+        assert_eq!(wikilinks(md), vec!["Escalation policy", "nope"]);
+        let html =
+            render_linked(md, &|t| (t == "Escalation policy").then(|| "escalation-policy".to_owned())).into_string();
+        assert!(html.contains(r#"<a class="wikilink" href="/cards/escalation-policy""#), "{html}");
+        assert!(html.contains(r#"class="wikilink missing" href="/search?q=nope""#), "{html}");
+        assert!(html.contains(">the missing one</a>"), "{html}");
+        assert!(html.contains("<code>[[code]]</code>"), "{html}");
+        let evil = render_linked("[[x]]", &|_| Some("\"><script>alert(1)</script>".into())).into_string();
+        assert!(!evil.contains("<script"), "{evil}");
     }
 
     #[test]

@@ -373,3 +373,14 @@ pub fn add_group_member(state: &AppState, user: &User, group: &str, username: &s
         Ok(groups::add_member(c, group, member.id)?)
     })
 }
+
+/// Markdown to HTML with `[[wiki links]]` resolved against the cards that exist now.
+pub fn render_with_links(conn: &mut DbConnection, markdown: &str) -> Result<verity_core::SafeHtml, StoreError> {
+    let targets = verity_core::markdown::wikilinks(markdown);
+    let resolved: std::collections::HashMap<String, String> = if targets.is_empty() {
+        Default::default()
+    } else {
+        cards::resolve_links(conn, &targets)?.into_iter().collect()
+    };
+    Ok(verity_core::markdown::render_linked(markdown, &|t| resolved.get(t).cloned()))
+}

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use verity_core::verification::DueTimes;
 use verity_core::{Interval, Slug, Status, VerificationState};
 
-use crate::schema::{card_revisions, card_tags, cards, collections, verifications};
+use crate::schema::{card_links, card_revisions, card_tags, cards, collections, verifications};
 use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db};
 
 /// The head of a card, with its collection's slug and its tags.
@@ -237,6 +237,7 @@ pub fn create(conn: &mut DbConnection, new: NewCard, now: DateTime<Utc>) -> Resu
         .returning(cards::id)
         .get_result(conn)?;
     replace_tags(conn, id, &new.tags)?;
+    replace_links(conn, id, &new.body)?;
     append_revision(conn, id, 1, &new.title, &new.body, &new.tags, &new.author, &new.message, now)?;
     if let Some(at) = new.meta.verified_at {
         record_verification(conn, id, 1, new.meta.verified_by.as_deref().unwrap_or(""), at, "")?;
@@ -333,6 +334,9 @@ pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>
     if content_changed {
         if edit.tags != card.tags {
             replace_tags(conn, id, &edit.tags)?;
+        }
+        if edit.body != card.body {
+            replace_links(conn, id, &edit.body)?;
         }
         append_revision(conn, id, head_rev, &edit.title, &edit.body, &edit.tags, &edit.author, &edit.message, now)?;
     }
@@ -679,4 +683,51 @@ pub fn sync_conflicts(conn: &mut DbConnection) -> Result<Vec<(String, String, Op
         .select((cards::slug, cards::title, cards::source_path))
         .order(cards::title.asc())
         .load(conn)?)
+}
+
+/// Records the card's `[[wiki link]]` targets (lower-cased), for backlinks.
+fn replace_links(conn: &mut DbConnection, id: i64, body: &str) -> Result<()> {
+    diesel::delete(card_links::table.filter(card_links::card_id.eq(id))).execute(conn)?;
+    let mut targets: Vec<String> =
+        verity_core::markdown::wikilinks(body).into_iter().map(|t| t.to_lowercase()).collect();
+    targets.sort();
+    targets.dedup();
+    for target in targets {
+        diesel::insert_into(card_links::table)
+            .values((card_links::card_id.eq(id), card_links::target.eq(target)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Live cards that link to `card` by its slug or its title: (slug, title), by title.
+pub fn backlinks(conn: &mut DbConnection, card: &Card) -> Result<Vec<(String, String)>> {
+    let keys = [card.slug.to_lowercase(), card.title.to_lowercase()];
+    Ok(card_links::table
+        .inner_join(cards::table)
+        .filter(card_links::target.eq_any(keys).and(cards::archived_at.is_null()).and(cards::id.ne(card.id)))
+        .select((cards::slug, cards::title))
+        .distinct()
+        .order(cards::title.asc())
+        .load(conn)?)
+}
+
+/// Which live card each wiki-link target names: a slug, an exact title, or a title that
+/// slugifies to a card's slug. Returns (target as written, slug).
+pub fn resolve_links(conn: &mut DbConnection, targets: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for target in targets {
+        let as_slug = verity_core::Slug::from_text(target, "card").into_string();
+        let found: Option<String> = cards::table
+            .filter(cards::archived_at.is_null())
+            .filter(cards::slug.eq(target).or(cards::title.eq(target)).or(cards::slug.eq(&as_slug)))
+            .select(cards::slug)
+            .order(cards::id.asc())
+            .first(conn)
+            .optional()?;
+        if let Some(slug) = found {
+            out.push((target.clone(), slug));
+        }
+    }
+    Ok(out)
 }

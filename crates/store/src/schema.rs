@@ -176,6 +176,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    card_links (card_id, target) {
+        card_id -> BigInt,
+        target -> Text,
+    }
+}
+
+diesel::joinable!(card_links -> cards (card_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(verification_requests -> cards (card_id));
@@ -195,5 +203,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminders_sent,
     notifications,
     webhook_deliveries,
-    health_snapshots
+    health_snapshots,
+    card_links
 );

@@ -605,12 +605,13 @@ struct RenderBody {
 }
 
 /// The live preview: exactly the card page's Markdown pipeline.
-async fn api_render(_user: AuthUser, body: web::Json<RenderBody>) -> ApiResult {
+async fn api_render(state: web::Data<AppState>, _user: AuthUser, body: web::Json<RenderBody>) -> ApiResult {
     let body = body.into_inner().body;
     if body.len() > verity_core::MAX_CARD_BYTES {
         return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::MAX_CARD_BYTES)));
     }
-    let html = web::block(move || verity_core::markdown::render(&body)).await?;
+    let st = state.clone();
+    let html = web::block(move || st.store.read(|c| service::render_with_links(c, &body))).await??;
     Ok(HttpResponse::Ok().json(json!({"html": html.as_str()})))
 }
 

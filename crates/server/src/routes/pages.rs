@@ -147,26 +147,27 @@ async fn show_card(state: web::Data<AppState>, PageUser(nav): PageUser, slug: we
     let slug = slug.into_inner();
     let st = state.clone();
     let user = nav.user.clone();
-    let (card, revisions, panel) = web::block(move || {
+    let (card, revisions, panel, html_body, backlinks) = web::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             let card = cards::by_slug(c, &slug)?;
             let revisions = cards::revisions(c, card.id)?.len();
             let may_verify = service::may_verify(c, &user, &card)?;
+            let html = service::render_with_links(c, markdown::without_title_heading(&card.body, &card.title))?;
+            let backlinks = cards::backlinks(c, &card)?;
             let panel = VerificationPanel {
                 may_verify,
                 may_assign: may_verify || card.owner.as_deref() == Some(user.username.as_str()),
                 history: verification::history(c, card.id)?,
                 requests: verification::requests_for(c, card.id)?,
             };
-            Ok((card, revisions, panel))
+            Ok((card, revisions, panel, html, backlinks))
         })
     })
     .await??;
     if card.archived_at.is_some() {
         return Err(ApiError::NotFound("card".into()).into());
     }
-    let html_body = markdown::render(markdown::without_title_heading(&card.body, &card.title));
-    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, state.clock.now()))
+    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, &backlinks, state.clock.now()))
 }
 
 #[derive(Deserialize, Default)]
@@ -348,8 +349,14 @@ async fn show_revision(
     let (card, _) = load_for_page(&state, &nav, slug).await?;
     let st = state.clone();
     let id = card.id;
-    let revision = web::block(move || st.store.read(|c| cards::revision(c, id, rev))).await??;
-    let html_body = markdown::render(markdown::without_title_heading(&revision.body, &revision.title));
+    let (revision, html_body) = web::block(move || {
+        st.store.read(|c| -> verity_store::Result<_> {
+            let revision = cards::revision(c, id, rev)?;
+            let html = service::render_with_links(c, markdown::without_title_heading(&revision.body, &revision.title))?;
+            Ok((revision, html))
+        })
+    })
+    .await??;
     Ok(views::editor::revision(&nav, &card, &revision, &html_body))
 }
 

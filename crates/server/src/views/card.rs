@@ -22,6 +22,7 @@ pub fn card(
     html_body: &SafeHtml,
     revisions: usize,
     panel: &VerificationPanel,
+    backlinks: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Markup {
     let status = card.status(now);
@@ -80,6 +81,11 @@ pub fn card(
                             dt { "Updated" } dd title=(datetime(card.updated_at)) { (relative(card.updated_at, now)) " by " (card.updated_by) }
                             @if let Some(path) = &card.source_path {
                                 dt { "File" } dd { code { (path) } }
+                            }
+                            dt { "Linked from" }
+                            dd {
+                                @if backlinks.is_empty() { span class="muted" { "no other card" } }
+                                ul class="backlinks" { @for (slug, title) in backlinks { li { a href={ "/cards/" (slug) } { (title) } } } }
                             }
                         }
                     }
