@@ -427,3 +427,31 @@ async fn render_uses_the_card_pipeline_and_sanitises() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[actix_web::test]
+async fn archived_cards_leave_search_and_lists_keep_history_and_come_back() {
+    let app = TestApp::new().await;
+    app.card("eng", "Old runbook", "zanzibar steps", &[]).await;
+    app.put("/api/v1/cards/old-runbook", json!({"title": "Old runbook", "body": "zanzibar steps v2", "base_rev": 1}))
+        .await;
+    let r = app.call(Method::DELETE, "/api/v1/cards/old-runbook?wait=true", None, Some(&app.token)).await;
+    assert_eq!((r.status, r.json()["archived"].clone()), (StatusCode::OK, json!(true)));
+    assert_eq!(app.get("/api/v1/cards/old-runbook").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/search?q=zanzibar").await.json()["total"], 0);
+    assert_eq!(app.get("/api/v1/cards").await.json()["total"], 0);
+    assert!(app.get("/archive").await.text().contains("Old runbook"));
+    let card = app.state.store.read(|c| verity_store::cards::by_slug(c, "old-runbook")).unwrap();
+    assert_eq!(app.state.store.read(|c| verity_store::cards::revisions(c, card.id)).unwrap().len(), 2, "history kept");
+    let viewer = app.user("vera", Role::Viewer).await;
+    assert_eq!(
+        app.call(Method::POST, "/api/v1/cards/old-runbook/unarchive", None, Some(&viewer)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.post("/api/v1/cards/old-runbook/unarchive?wait=true", json!({})).await;
+    assert_eq!((r.status, r.json()["rev"].clone()), (StatusCode::OK, json!(2)));
+    assert_eq!(app.get("/api/v1/search?q=zanzibar").await.json()["total"], 1);
+    assert_eq!(
+        app.post("/api/v1/cards/old-runbook/unarchive", json!({})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}

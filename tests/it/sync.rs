@@ -269,3 +269,23 @@ async fn bad_files_are_reported_and_skipped_and_the_watcher_keeps_going() {
     assert_eq!(app.get("/api/v1/cards?limit=100").await.json()["total"], 2, "only the good files are cards");
     assert!(app.get("/admin/sync").await.text().contains("ops/broken.md"), "the admin page lists them");
 }
+
+#[actix_web::test]
+async fn archiving_a_card_moves_its_file_aside_and_unarchiving_brings_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ops/old.md", "# Old\n\nRetired process.\n");
+    let app = TestApp::syncing(dir.path()).await;
+    eventually("the initial scan", async || card(&app, "ops-old").await).await;
+    let r = app.call(awc::http::Method::DELETE, "/api/v1/cards/ops-old", None, Some(&app.token)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let aside = dir.path().join(".verity-archive/ops/old.md");
+    eventually("the file to move aside", async || aside.is_file().then_some(())).await;
+    assert!(!dir.path().join("ops/old.md").exists());
+    settle(&app).await;
+    assert!(card(&app, "ops-old").await.is_none(), "a rescan does not revive it");
+    app.post("/api/v1/cards/ops-old/unarchive", json!({})).await;
+    eventually("the file to come back", async || dir.path().join("ops/old.md").is_file().then_some(())).await;
+    assert!(!aside.exists());
+    settle(&app).await;
+    assert_eq!(revisions(&app, "ops-old").await.len(), 1, "no echo from the returning file");
+}

@@ -384,3 +384,35 @@ pub fn render_with_links(conn: &mut DbConnection, markdown: &str) -> Result<veri
     };
     Ok(verity_core::markdown::render_linked(markdown, &|t| resolved.get(t).cloned()))
 }
+
+/// Archives a card: it leaves search and lists, keeps its history, and its file (if it
+/// has one) moves out of the synced folder.
+pub fn archive_card(state: &AppState, user: &User, slug: &str) -> Result<Saved, ApiError> {
+    require_writer(user)?;
+    let now = state.clock.now();
+    let saved = state.store.write(|c| -> Result<_, ApiError> {
+        let card = live_card(c, slug)?;
+        Ok(cards::archive(c, card.id, now)?)
+    })?;
+    state.indexer.wake();
+    if let Some(sync) = &state.sync {
+        sync.archive(saved.card.id);
+    }
+    Ok(saved)
+}
+
+/// Brings an archived card back (and its file, if it had one).
+pub fn unarchive_card(state: &AppState, user: &User, slug: &str) -> Result<Saved, ApiError> {
+    require_writer(user)?;
+    let now = state.clock.now();
+    let saved = state.store.write(|c| -> Result<_, ApiError> {
+        let card = cards::by_slug(c, slug)?;
+        if card.archived_at.is_none() {
+            return Err(ApiError::Invalid(format!("card `{slug}` is not archived")));
+        }
+        Ok(cards::unarchive(c, card.id, now)?)
+    })?;
+    state.indexer.wake();
+    state.sync_card(saved.card.id);
+    Ok(saved)
+}

@@ -34,7 +34,11 @@ const POLL: Duration = Duration::from_secs(30);
 enum Job {
     Rescan(u64),
     WriteBack(u64, i64),
+    Archive(u64, i64),
 }
+
+/// Where archived cards' files go: hidden, so scans skip them, and nothing is deleted.
+pub const ARCHIVE_DIR: &str = ".verity-archive";
 
 /// What the rest of the app holds to talk to the sync thread.
 #[derive(Clone)]
@@ -63,6 +67,11 @@ impl SyncHandle {
     /// Asks for the card's file to be (re)written, if it lives in the folder.
     pub fn write_back(&self, card_id: i64) -> u64 {
         self.send(|t| Job::WriteBack(t, card_id))
+    }
+
+    /// Asks for an archived card's file to move out of the folder.
+    pub fn archive(&self, card_id: i64) -> u64 {
+        self.send(|t| Job::Archive(t, card_id))
     }
 
     /// Waits until the job with this ticket (and every one before it) is done.
@@ -159,6 +168,10 @@ impl Worker {
                 }
                 Some(Job::WriteBack(t, id)) => {
                     self.log(self.write_back(id));
+                    Some(t)
+                }
+                Some(Job::Archive(t, id)) => {
+                    self.log(self.move_to_archive(id));
                     Some(t)
                 }
                 None => {
@@ -369,7 +382,25 @@ impl Worker {
             tracing::error!(path = %rel, error = %e, "cannot write the card's file");
             return Ok(());
         }
+        // A card back from the archive: its archived copy has served its purpose.
+        let _ = std::fs::remove_file(self.root.join(ARCHIVE_DIR).join(&rel));
         self.store.write(|c| cards::set_synced(c, id, &rel, &hash, card.head_rev))
+    }
+
+    /// Moves an archived card's file under `.verity-archive/`, keeping its path there.
+    fn move_to_archive(&self, id: i64) -> Result<(), StoreError> {
+        let card = self.store.read(|c| cards::by_id(c, id))?;
+        let Some(rel) = card.source_path.as_deref() else { return Ok(()) };
+        let from = self.root.join(rel);
+        if card.archived_at.is_none() || !from.is_file() {
+            return Ok(());
+        }
+        let to = self.root.join(ARCHIVE_DIR).join(rel);
+        let moved = to.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&from, &to));
+        if let Err(e) = moved {
+            tracing::error!(path = %rel, error = %e, "cannot move an archived card's file");
+        }
+        Ok(())
     }
 
     /// Where a card made in the app goes: only into collections the folder has.

@@ -731,3 +731,15 @@ pub fn resolve_links(conn: &mut DbConnection, targets: &[String]) -> Result<Vec<
     }
     Ok(out)
 }
+
+/// Archived cards, most recently archived first: (slug, title, collection, archived at).
+pub fn archived(conn: &mut DbConnection, limit: i64) -> Result<Vec<(String, String, String, DateTime<Utc>)>> {
+    let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = cards::table
+        .inner_join(collections::table)
+        .filter(cards::archived_at.is_not_null())
+        .order(cards::archived_at.desc())
+        .limit(limit)
+        .select((cards::slug, cards::title, collections::slug, cards::archived_at))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(s, t, c, at)| at.map(|at| (s, t, c, from_db(at)))).collect())
+}

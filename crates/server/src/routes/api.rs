@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cards", web::post().to(api_create_card))
         .route("/cards/{slug}", web::get().to(api_get_card))
         .route("/cards/{slug}", web::put().to(api_update_card))
+        .route("/cards/{slug}", web::delete().to(api_archive_card))
+        .route("/cards/{slug}/unarchive", web::post().to(api_unarchive_card))
         .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
         .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
         .route("/cards/{slug}/diff", web::get().to(api_diff))
@@ -663,4 +665,29 @@ async fn api_restore(
     let st = state.clone();
     let update = web::block(move || service::restore_card(&st, &user, &slug, rev)).await??;
     Ok(update_response(&state, &wait, update).await)
+}
+
+async fn api_archive_card(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+) -> ApiResult {
+    let st = state.clone();
+    let saved = web::block(move || service::archive_card(&st, &user, &slug)).await??;
+    maybe_wait(&state, &wait, saved.seq).await;
+    Ok(HttpResponse::Ok()
+        .json(json!({"slug": saved.card.slug, "archived": true, "archived_at": saved.card.archived_at})))
+}
+
+async fn api_unarchive_card(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    wait: web::Query<WaitParam>,
+) -> ApiResult {
+    let st = state.clone();
+    let saved = web::block(move || service::unarchive_card(&st, &user, &slug)).await??;
+    maybe_wait(&state, &wait, saved.seq).await;
+    Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
 }

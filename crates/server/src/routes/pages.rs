@@ -35,6 +35,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cards/{slug}/revisions/{rev}", web::get().to(show_revision))
         .route("/cards/{slug}/diff", web::get().to(show_diff))
         .route("/cards/{slug}/restore", web::post().to(restore_card))
+        .route("/cards/{slug}/archive", web::post().to(archive_card))
+        .route("/cards/{slug}/unarchive", web::post().to(unarchive_card))
+        .route("/archive", web::get().to(show_archive))
         .route("/cards/{slug}/verify", web::post().to(verify_card))
         .route("/cards/{slug}/request", web::post().to(request_verification))
         .route("/cards/{slug}/requests/{id}/answer", web::post().to(answer_request))
@@ -402,6 +405,57 @@ async fn restore_card(
     let rev = form.rev;
     web::block(move || service::restore_card(&st, &nav.user, &slug, rev)).await??;
     Ok(redirect(&target))
+}
+
+async fn archive_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    web::block(move || service::archive_card(&st, &nav.user, &slug)).await??;
+    Ok(redirect("/archive"))
+}
+
+async fn unarchive_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let target = format!("/cards/{slug}");
+    web::block(move || service::unarchive_card(&st, &nav.user, &slug)).await??;
+    Ok(redirect(&target))
+}
+
+async fn show_archive(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    let st = state.clone();
+    let list = web::block(move || st.store.read(|c| cards::archived(c, 500))).await??;
+    let now = state.clock.now();
+    let can_write = nav.user.role.can_write();
+    Ok(views::layout::page(
+        "Archive",
+        Some(&nav),
+        "",
+        html! {
+            h1 { "Archived cards" }
+            p class="muted" { "Archived cards are out of search and lists; their history is kept and they can come back." }
+            @if list.is_empty() { div class="empty" { p { "Nothing is archived." } } }
+            ul class="card-list" {
+                @for (slug, title, collection, at) in &list {
+                    li {
+                        (title) span class="muted small" { " · " (collection) " · archived " (views::relative(*at, now)) }
+                        @if can_write {
+                            " "
+                            form class="inline" method="post" action={ "/cards/" (slug) "/unarchive" } { button class="link" type="submit" { "Unarchive" } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
 }
 
 #[derive(Deserialize)]

@@ -39,6 +39,11 @@ pub fn card(
                         div class="card-actions" {
                             @if nav.user.role.can_write() { a class="button" href={ "/cards/" (card.slug) "/edit" } { "Edit" } }
                             a class="button" href={ "/cards/" (card.slug) "/history" } { "History" }
+                            @if nav.user.role.can_write() {
+                                form class="inline" method="post" action={ "/cards/" (card.slug) "/archive" } {
+                                    button class="link" type="submit" title="Remove from search and lists; history is kept" { "Archive" }
+                                }
+                            }
                         }
                     }
                     div class={ "verification verification-" (status.as_str()) } {
