@@ -732,8 +732,11 @@ pub fn resolve_links(conn: &mut DbConnection, targets: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-/// Archived cards, most recently archived first: (slug, title, collection, archived at).
-pub fn archived(conn: &mut DbConnection, limit: i64) -> Result<Vec<(String, String, String, DateTime<Utc>)>> {
+/// A line of the archive: (slug, title, collection, archived at).
+pub type ArchivedCard = (String, String, String, DateTime<Utc>);
+
+/// Archived cards, most recently archived first.
+pub fn archived(conn: &mut DbConnection, limit: i64) -> Result<Vec<ArchivedCard>> {
     let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = cards::table
         .inner_join(collections::table)
         .filter(cards::archived_at.is_not_null())
