@@ -140,6 +140,35 @@
   }
   showPreview(window.innerWidth >= 1000);
 
+  // ---- images: paste or drop to upload ----------------------------------------------------
+  function upload(file) {
+    const marker = "![Uploading " + (file.name || "image") + "…]()";
+    area.setRangeText(marker, area.selectionStart, area.selectionEnd, "end");
+    changed();
+    fetch("/api/v1/attachments", { method: "POST", credentials: "same-origin", body: file })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+      .then(function (res) {
+        const alt = (file.name || "image").replace(/[\[\]]/g, "");
+        const text = res.ok ? "![" + alt + "](" + res.j.url + ")" : "<!-- upload failed: " + (res.j.error ? res.j.error.message : "error") + " -->";
+        area.value = area.value.replace(marker, text);
+        changed();
+      })
+      .catch(function () { area.value = area.value.replace(marker, "<!-- upload failed -->"); changed(); });
+  }
+  function filesOf(list) {
+    return Array.prototype.filter.call(list || [], function (f) { return f.kind === undefined || f.kind === "file"; });
+  }
+  area.addEventListener("paste", function (e) {
+    const files = Array.prototype.map.call(e.clipboardData ? e.clipboardData.items : [], function (i) { return i.kind === "file" ? i.getAsFile() : null; })
+      .filter(Boolean);
+    if (files.length) { e.preventDefault(); files.forEach(upload); }
+  });
+  area.addEventListener("dragover", function (e) { if (e.dataTransfer && e.dataTransfer.types.indexOf("Files") >= 0) e.preventDefault(); });
+  area.addEventListener("drop", function (e) {
+    const files = filesOf(e.dataTransfer && e.dataTransfer.files);
+    if (files.length) { e.preventDefault(); files.forEach(upload); }
+  });
+
   // ---- drafts and the unsaved-changes warning ----------------------------------------------
   function changed() {
     dirty = area.value !== original;

@@ -151,3 +151,48 @@ async fn wiki_links_resolve_by_title_or_slug_and_cards_list_their_backlinks() {
     app.put("/api/v1/cards/paging", json!({"title": "Paging", "body": "No links now.", "base_rev": 1})).await;
     assert!(!app.get("/cards/escalation-policy").await.text().contains(r#"href="/cards/paging""#));
 }
+
+#[actix_web::test]
+async fn images_upload_by_their_bytes_and_nothing_uploaded_can_run_script() {
+    let app = TestApp::new().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR rest of a png".to_vec();
+    // A PNG sent as text/html is still a PNG; an SVG sent as image/png is a download.
+    let r = app.raw(awc::http::Method::POST, "/api/v1/attachments", "text/html", png.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let j = r.json();
+    assert_eq!((j["content_type"].as_str(), j["inline"].as_bool()), (Some("image/png"), Some(true)));
+    let url = j["url"].as_str().unwrap().to_owned();
+    let served = app.get(&url).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body, png);
+    assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+    assert!(served.header("content-security-policy").unwrap().contains("sandbox"));
+
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(2)</script></svg>".to_vec();
+    for (sent_as, bytes) in [
+        ("image/png", svg),
+        ("image/png", b"<html><script>alert(3)</script>".to_vec()),
+        ("image/gif", b"just text".to_vec()),
+    ] {
+        let r = app.raw(awc::http::Method::POST, "/api/v1/attachments", sent_as, bytes).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert_eq!(r.json()["inline"], false);
+        let served = app.get(r.json()["url"].as_str().unwrap()).await;
+        assert_eq!(served.header("content-type"), Some("application/octet-stream"));
+        assert!(served.header("content-disposition").unwrap().starts_with("attachment"), "a download, never rendered");
+    }
+
+    let huge = vec![0u8; verity::routes::attachments::MAX_ATTACHMENT_BYTES + 1];
+    let r = app.raw(awc::http::Method::POST, "/api/v1/attachments", "image/png", huge).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.raw(awc::http::Method::POST, "/api/v1/attachments", "image/png", Vec::new()).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let viewer = app.user("vera", verity_core::Role::Viewer).await;
+    let r = app.call(awc::http::Method::GET, &url, None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attachments need a signed-in user");
+    assert_eq!(app.call(awc::http::Method::GET, &url, None, Some(&viewer)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/attachments/999").await.status, StatusCode::NOT_FOUND);
+}

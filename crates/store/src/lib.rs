@@ -4,6 +4,7 @@
 //! card mutation is one transaction ([`Store::write`]) that also appends its row to the
 //! `changes` outbox, so the index can always catch up from the database.
 
+pub mod attachments;
 pub mod cards;
 pub mod changes;
 pub mod collections;

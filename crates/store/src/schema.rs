@@ -183,6 +183,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size -> Integer,
+        data -> Text,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(card_links -> cards (card_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
@@ -204,5 +216,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     webhook_deliveries,
     health_snapshots,
-    card_links
+    card_links,
+    attachments
 );

@@ -1,5 +1,6 @@
 pub mod api;
 pub mod assets;
+pub mod attachments;
 pub mod pages;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,7 +14,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(extractors::query_config())
         .app_data(extractors::path_config())
         .route("/healthz", web::get().to(healthz))
-        .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(api_not_found)))
+        .service(
+            web::scope("/api/v1")
+                .configure(api::configure)
+                .configure(attachments::configure_api)
+                .default_service(web::to(api_not_found)),
+        )
+        .configure(attachments::configure_pages)
         .configure(assets::configure)
         .configure(pages::configure)
         .default_service(web::to(pages::not_found));
