@@ -1,6 +1,7 @@
 //! Workspace integration tests: the real app over real HTTP (see `support`).
 
 mod api;
+mod browser;
 mod content;
 mod editor;
 mod pages;
