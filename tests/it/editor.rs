@@ -97,9 +97,10 @@ async fn a_conflicting_save_keeps_the_persons_text_and_shows_both_versions() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     // A non-overlapping save from an old revision is merged, not refused.
     let later = "look\nthink\nwait\nact\nrest well\n";
-    let (status, _, _) =
+    let (status, location, _) =
         post_form(&app, "/cards/steps/edit", &[("title", "Steps"), ("body", later), ("base_rev", "1")]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/cards/steps?merged=1")));
+    assert!(app.get("/cards/steps?merged=1").await.text().contains("were merged with theirs"), "the page says so");
     let body = app.get("/api/v1/cards/steps").await.json()["body"].clone();
     assert_eq!(body, "look\nthink twice, then ask\nwait\nact\nrest well\n");
 }

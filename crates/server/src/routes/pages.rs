@@ -146,7 +146,17 @@ async fn show_search(
     Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE))
 }
 
-async fn show_card(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
+#[derive(Deserialize)]
+struct CardParams {
+    merged: Option<u8>,
+}
+
+async fn show_card(
+    state: web::Data<AppState>,
+    PageUser(nav): PageUser,
+    slug: web::Path<String>,
+    params: web::Query<CardParams>,
+) -> PageResult {
     let slug = slug.into_inner();
     let st = state.clone();
     let user = nav.user.clone();
@@ -170,7 +180,10 @@ async fn show_card(state: web::Data<AppState>, PageUser(nav): PageUser, slug: we
     if card.archived_at.is_some() {
         return Err(ApiError::NotFound("card".into()).into());
     }
-    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, &backlinks, state.clock.now()))
+    let notice = params.merged.is_some().then_some(
+        "Someone else saved this card while you were editing; your changes did not overlap and were merged with theirs.",
+    );
+    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, &backlinks, notice, state.clock.now()))
 }
 
 #[derive(Deserialize, Default)]
@@ -311,6 +324,8 @@ async fn save_card(
     let (base_rev, and_verify) = (f.base_rev, f.action == "save_verify");
     let target = format!("/cards/{slug}");
     match web::block(move || service::update_card(&st, &user, &slug, content, base_rev, &message, and_verify)).await? {
+        // Say so when someone else's save was merged in.
+        Ok(update) if update.merged => Ok(redirect(&format!("{target}?merged=1"))),
         Ok(_) => Ok(redirect(&target)),
         Err(ApiError::Conflict { rev, body, .. }) => {
             // Nothing was saved: show their version beside the person's text, and base

@@ -23,6 +23,7 @@ pub fn card(
     revisions: usize,
     panel: &VerificationPanel,
     backlinks: &[(String, String)],
+    notice: Option<&str>,
     now: DateTime<Utc>,
 ) -> Markup {
     let status = card.status(now);
@@ -31,6 +32,7 @@ pub fn card(
         Some(nav),
         "",
         html! {
+            @if let Some(n) = notice { p class="notice" role="status" { (n) } }
             article class="card" {
                 div class="card-head" {
                     p class="crumbs" { a href="/collections" { "Collections" } " / " a href={ "/collections#" (card.collection) } { (card.collection) } }
