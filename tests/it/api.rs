@@ -237,7 +237,7 @@ async fn bodies_over_two_megabytes_get_413_and_store_nothing() {
     let r = app.post("/api/v1/cards", json!({"title": "Huge", "body": huge, "collection": "eng"})).await;
     assert_eq!((r.status, r.error_code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
     // Just over the card limit but under the request limit: refused by validation.
-    let over = "y".repeat(verity_core::MAX_CARD_BYTES + 1);
+    let over = "y".repeat(verity_core::max_card_bytes() + 1);
     let r = app.put("/api/v1/cards/exists", json!({"title": "Exists", "body": over, "base_rev": 1})).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.get("/api/v1/cards").await.json()["total"], 1);
@@ -420,7 +420,7 @@ async fn render_uses_the_card_pipeline_and_sanitises() {
     let html = r.json()["html"].as_str().unwrap().to_owned();
     assert!(html.contains("<strong>bold</strong>") && html.contains(r#"type="checkbox""#), "{html}");
     assert!(!html.contains("<script"), "{html}");
-    let r = app.post("/api/v1/render", json!({"body": "x".repeat(verity_core::MAX_CARD_BYTES + 1)})).await;
+    let r = app.post("/api/v1/render", json!({"body": "x".repeat(verity_core::max_card_bytes() + 1)})).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         app.call(Method::POST, "/api/v1/render", Some(json!({"body": "x"})), None).await.status,

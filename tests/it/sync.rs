@@ -238,7 +238,7 @@ async fn bad_files_are_reported_and_skipped_and_the_watcher_keeps_going() {
 
     std::fs::write(dir.path().join("ops/binary.md"), [0xff, 0xfe, 0x00]).unwrap();
     write(dir.path(), "ops/broken.md", "---\ntitle: [oops\n---\n");
-    write(dir.path(), "ops/huge.md", &"x".repeat(verity_core::MAX_CARD_BYTES + 10));
+    write(dir.path(), "ops/huge.md", &"x".repeat(verity_core::max_card_bytes() + 10));
     write(dir.path(), "ops/dots..md", "# Dots\n");
     #[cfg(unix)]
     std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("ops/link.md")).unwrap();

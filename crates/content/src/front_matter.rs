@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
-use verity_core::{Interval, MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, markdown, normalize_tags};
+use verity_core::{Interval, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, markdown, normalize_tags};
 
 /// What a Markdown file says about its card.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -24,8 +24,8 @@ pub struct CardDraft {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    #[error("the file is {0} bytes; cards are limited to {MAX_CARD_BYTES} bytes")]
-    TooLarge(usize),
+    #[error("the file is {0} bytes; cards are limited to {1} bytes")]
+    TooLarge(usize, usize),
     #[error("the front matter starts with `---` but has no closing `---` line")]
     Unterminated,
     #[error("the front matter is not valid YAML: {0}")]
@@ -41,8 +41,9 @@ const KNOWN_KEYS: [&str; 8] =
 
 /// Parses one file. `file_stem` is the title of last resort.
 pub fn parse(text: &str, file_stem: &str) -> Result<CardDraft, ParseError> {
-    if text.len() > MAX_CARD_BYTES {
-        return Err(ParseError::TooLarge(text.len()));
+    let limit = verity_core::max_card_bytes();
+    if text.len() > limit {
+        return Err(ParseError::TooLarge(text.len(), limit));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (yaml, body) = split(text)?;
@@ -235,8 +236,8 @@ mod tests {
         );
         let long_title = format!("---\ntitle: {}\n---\n", "t".repeat(MAX_TITLE_CHARS + 1));
         assert!(matches!(parse(&long_title, "x"), Err(ParseError::BadValue { key, .. }) if key == "title"));
-        let huge = "x".repeat(MAX_CARD_BYTES + 1);
-        assert!(matches!(parse(&huge, "x"), Err(ParseError::TooLarge(_))));
+        let huge = "x".repeat(verity_core::max_card_bytes() + 1);
+        assert!(matches!(parse(&huge, "x"), Err(ParseError::TooLarge(..))));
     }
 
     #[test]

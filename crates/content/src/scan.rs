@@ -91,8 +91,9 @@ pub fn read_file(root: &Path, rel: &str) -> Result<(CardFile, String), String> {
         return Err("not a regular file".into());
     }
     let len = std::fs::metadata(&real).map_err(|e| format!("cannot read: {e}"))?.len();
-    if len > verity_core::MAX_CARD_BYTES as u64 {
-        return Err(format!("the file is {len} bytes; cards are limited to {} bytes", verity_core::MAX_CARD_BYTES));
+    let limit = verity_core::max_card_bytes();
+    if len > limit as u64 {
+        return Err(format!("the file is {len} bytes; cards are limited to {limit} bytes"));
     }
     let bytes = std::fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
     let hash = hash_bytes(&bytes);

@@ -15,8 +15,21 @@ pub use role::Role;
 pub use slug::Slug;
 pub use verification::{Interval, Status, VerificationState};
 
-/// Biggest card body accepted anywhere (API, editor, files): 2 MiB.
-pub const MAX_CARD_BYTES: usize = 2 * 1024 * 1024;
+/// Biggest card body accepted anywhere (API, editor, files) unless configured: 2 MiB.
+pub const DEFAULT_MAX_CARD_BYTES: usize = 2 * 1024 * 1024;
+
+static MAX_CARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_CARD_BYTES);
+
+/// The card size limit in force: a process-wide setting, chosen once at start-up
+/// (`verity serve --max-card-bytes`), read wherever a card's size is checked.
+pub fn max_card_bytes() -> usize {
+    MAX_CARD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the card size limit; call at start-up, before serving.
+pub fn set_max_card_bytes(bytes: usize) {
+    MAX_CARD.store(bytes.max(1024), std::sync::atomic::Ordering::Relaxed);
+}
 /// Longest title accepted.
 pub const MAX_TITLE_CHARS: usize = 300;
 /// Most tags on one card, and the longest tag.

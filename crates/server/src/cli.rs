@@ -70,6 +70,9 @@ pub struct ServeArgs {
     /// Where verification digests are POSTed as JSON (optional).
     #[arg(long, env = "VERITY_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<String>,
+    /// Largest card body accepted (API, editor, files), in bytes; bigger requests get 413.
+    #[arg(long, env = "VERITY_MAX_CARD_BYTES", default_value_t = verity_core::DEFAULT_MAX_CARD_BYTES)]
+    pub max_card_bytes: usize,
     /// How often reminders, webhook retries and health snapshots run, in seconds.
     #[arg(long, env = "VERITY_SCHEDULE_SECS", default_value_t = 300)]
     pub schedule_secs: u64,
@@ -127,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
+    verity_core::set_max_card_bytes(args.max_card_bytes);
     let admin_password = std::env::var("VERITY_ADMIN_PASSWORD").ok();
     let runtime = Runtime::open(Options {
         data_dir: data.data_dir.clone(),

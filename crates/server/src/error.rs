@@ -125,15 +125,16 @@ pub mod extractors {
     use actix_web::{HttpRequest, web};
 
     use super::ApiError;
-    use verity_core::MAX_CARD_BYTES;
 
     /// Request bodies are read up to four times the card limit, so a card that is merely
     /// too long is refused by validation with a clean 413 after its body was read; only
     /// bigger bodies are cut off before reading (and the connection closed).
-    pub const JSON_LIMIT: usize = 4 * MAX_CARD_BYTES;
+    pub fn json_limit() -> usize {
+        4 * verity_core::max_card_bytes()
+    }
 
     pub fn json_config() -> web::JsonConfig {
-        web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+        web::JsonConfig::default().limit(json_limit()).error_handler(|err, _req: &HttpRequest| {
             let api = match &err {
                 JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
                     ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
@@ -150,7 +151,7 @@ pub mod extractors {
     }
 
     pub fn form_config() -> web::FormConfig {
-        web::FormConfig::default().limit(JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+        web::FormConfig::default().limit(json_limit()).error_handler(|err, _req: &HttpRequest| {
             let api = match &err {
                 UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge(err.to_string()),
                 _ => ApiError::BadRequest(format!("invalid form: {err}")),

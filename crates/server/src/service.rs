@@ -2,7 +2,7 @@
 //! database transaction (which appends to the change log), then wakes the indexer.
 //! Everything here is synchronous; handlers run it inside `web::block`.
 
-use verity_core::{Interval, MAX_CARD_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
+use verity_core::{Interval, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
 use verity_store::cards::{self, Card, CardEdit, CardMeta, EditOutcome, NewCard, Saved};
 use verity_store::users::{self, User};
 use verity_store::verification::{self, Request};
@@ -31,9 +31,10 @@ impl Content {
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(ApiError::Invalid(format!("the title is longer than {MAX_TITLE_CHARS} characters")));
         }
-        if body.len() > MAX_CARD_BYTES {
+        let limit = verity_core::max_card_bytes();
+        if body.len() > limit {
             return Err(ApiError::PayloadTooLarge(format!(
-                "the body is {} bytes; cards are limited to {MAX_CARD_BYTES}",
+                "the body is {} bytes; cards are limited to {limit}",
                 body.len()
             )));
         }

@@ -609,8 +609,8 @@ struct RenderBody {
 /// The live preview: exactly the card page's Markdown pipeline.
 async fn api_render(state: web::Data<AppState>, _user: AuthUser, body: web::Json<RenderBody>) -> ApiResult {
     let body = body.into_inner().body;
-    if body.len() > verity_core::MAX_CARD_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::MAX_CARD_BYTES)));
+    if body.len() > verity_core::max_card_bytes() {
+        return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::max_card_bytes())));
     }
     let st = state.clone();
     let html = web::block(move || st.store.read(|c| service::render_with_links(c, &body))).await??;

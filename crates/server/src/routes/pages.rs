@@ -183,7 +183,16 @@ async fn show_card(
     let notice = params.merged.is_some().then_some(
         "Someone else saved this card while you were editing; your changes did not overlap and were merged with theirs.",
     );
-    Ok(views::card::card(&nav, &card, &html_body, revisions, &panel, &backlinks, notice, state.clock.now()))
+    Ok(views::card::card(&views::card::CardPage {
+        nav: &nav,
+        card: &card,
+        html_body: &html_body,
+        revisions,
+        panel: &panel,
+        backlinks: &backlinks,
+        notice,
+        now: state.clock.now(),
+    }))
 }
 
 #[derive(Deserialize, Default)]

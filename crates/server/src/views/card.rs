@@ -16,16 +16,20 @@ pub struct VerificationPanel {
     pub requests: Vec<Request>,
 }
 
-pub fn card(
-    nav: &Nav,
-    card: &Card,
-    html_body: &SafeHtml,
-    revisions: usize,
-    panel: &VerificationPanel,
-    backlinks: &[(String, String)],
-    notice: Option<&str>,
-    now: DateTime<Utc>,
-) -> Markup {
+/// Everything the card page shows.
+pub struct CardPage<'a> {
+    pub nav: &'a Nav,
+    pub card: &'a Card,
+    pub html_body: &'a SafeHtml,
+    pub revisions: usize,
+    pub panel: &'a VerificationPanel,
+    pub backlinks: &'a [(String, String)],
+    pub notice: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+pub fn card(p: &CardPage<'_>) -> Markup {
+    let CardPage { nav, card, html_body, revisions, panel, backlinks, notice, now } = *p;
     let status = card.status(now);
     page(
         &card.title,
