@@ -617,10 +617,11 @@ async fn api_render(state: web::Data<AppState>, _user: AuthUser, body: web::Json
     Ok(HttpResponse::Ok().json(json!({"html": html.as_str()})))
 }
 
+/// `?from=&to=` of a diff; `to` defaults to the head.
 #[derive(Deserialize)]
-struct DiffParams {
-    from: i32,
-    to: Option<i32>,
+pub struct DiffParams {
+    pub from: i32,
+    pub to: Option<i32>,
 }
 
 async fn api_diff(

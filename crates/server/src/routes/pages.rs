@@ -13,7 +13,7 @@ use verity_store::{collections, reminders, verification};
 
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
-use crate::routes::api::{SearchParams, load_queue, run_search};
+use crate::routes::api::{DiffParams, SearchParams, load_queue, run_search};
 use crate::service;
 use crate::service::Content;
 use crate::state::AppState;
@@ -385,12 +385,6 @@ async fn show_revision(
     })
     .await??;
     Ok(views::editor::revision(&nav, &card, &revision, &html_body))
-}
-
-#[derive(Deserialize)]
-struct DiffParams {
-    from: i32,
-    to: Option<i32>,
 }
 
 async fn show_diff(
