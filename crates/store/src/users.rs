@@ -109,15 +109,6 @@ pub fn count(conn: &mut DbConnection) -> Result<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<User>> {
-    users::table
-        .order(users::username.asc())
-        .load::<UserRow>(conn)?
-        .into_iter()
-        .map(|row| row.into_user().map(|(user, _)| user))
-        .collect()
-}
-
 /// Replaces the password hash and revokes every token issued before.
 pub fn set_password_hash(conn: &mut DbConnection, username: &str, hash: &str) -> Result<()> {
     let updated = diesel::update(users::table.filter(users::username.eq(username)))

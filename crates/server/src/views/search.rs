@@ -1,5 +1,4 @@
 use maud::{Markup, PreEscaped, html};
-use verity_core::Status;
 use verity_index::SearchResults;
 
 use super::layout::page;
@@ -112,9 +111,4 @@ pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms
             }
         },
     )
-}
-
-/// Status filter links for the page that lists statuses without a search.
-pub fn status_counts(statuses: &[(Status, u64)]) -> Markup {
-    html! { @for (s, n) in statuses { (status_badge(*s)) " " (n) " " } }
 }
