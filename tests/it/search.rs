@@ -108,3 +108,13 @@ async fn search_needs_a_signed_in_user() {
     let r = app.call(awc::http::Method::GET, "/api/v1/search?q=x", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn typos_and_unfinished_words_still_find_the_card() {
+    let app = TestApp::new().await;
+    app.card("eng", "Escalation policy", "Who to call when a customer is blocked.", &[]).await;
+    app.card("eng", "Payments gateway timeouts", "What to do when the gateway is slow.", &[]).await;
+    let first = |j: serde_json::Value| j["hits"][0]["slug"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(first(app.get("/api/v1/search?q=escalaton%20polcy").await.json()), "escalation-policy");
+    assert_eq!(first(app.get("/api/v1/search?q=payments%20gatew").await.json()), "payments-gateway-timeouts");
+}

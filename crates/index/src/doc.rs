@@ -35,6 +35,8 @@ impl CardDoc {
             doc.add_facet(f.tag, Facet::from_path([t.as_str()]));
         }
         doc.add_text(f.body, &self.text);
+        doc.add_text(f.words, &self.title);
+        doc.add_text(f.words, &self.text);
         doc.add_facet(f.collection, Facet::from_path([self.collection.as_str()]));
         doc.add_text(f.collection_slug, &self.collection);
         // Unverified cards carry zeros; every status rule checks `trusted` first.

@@ -34,7 +34,7 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
 const VERSION_FILE: &str = "verity-schema-version";
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.

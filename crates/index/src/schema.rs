@@ -8,6 +8,9 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 
 /// English words: split on non-alphanumerics, lowercase, fold accents, stem.
 pub const ENGLISH: &str = "verity_en";
+/// The same words unstemmed: what typo tolerance and as-you-type prefixes match against
+/// ("escalaton" is one edit from "escalation", but four from its stem "escal").
+pub const RAW: &str = "verity_raw";
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -17,6 +20,7 @@ pub struct Fields {
     pub headings: tantivy::schema::Field,
     pub tags_text: tantivy::schema::Field,
     pub body: tantivy::schema::Field,
+    pub words: tantivy::schema::Field,
     pub collection: tantivy::schema::Field,
     pub collection_slug: tantivy::schema::Field,
     pub tag: tantivy::schema::Field,
@@ -48,6 +52,12 @@ pub fn build() -> (Schema, Fields) {
         tags_text: b.add_text_field("tags", english(true)),
         // Stored as plain text for snippets.
         body: b.add_text_field("body", english(true)),
+        words: b.add_text_field(
+            "words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(RAW).set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         collection: b.add_facet_field("collection", FacetOptions::default()),
         collection_slug: b.add_text_field("collection_slug", STRING | STORED),
         tag: b.add_facet_field("tag", FacetOptions::default()),
@@ -67,4 +77,10 @@ pub fn register_analyzers(index: &Index) {
         .filter(Stemmer::default())
         .build();
     index.tokenizers().register(ENGLISH, english);
+    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    index.tokenizers().register(RAW, raw);
 }

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery,
+};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
@@ -55,6 +57,9 @@ const TITLE_BOOST: Score = 3.0;
 const HEADINGS_BOOST: Score = 2.0;
 const TAGS_BOOST: Score = 2.0;
 const SNIPPET_CHARS: usize = 180;
+/// A prefix or a typo match counts for a fraction of a real one.
+const PREFIX_WEIGHT: Score = 0.5;
+const TYPO_WEIGHT: Score = 0.3;
 const TOP_TAGS: usize = 30;
 
 impl SearchIndex {
@@ -109,8 +114,8 @@ impl SearchIndex {
 
     /// The words as a query; `None` when there are none (browse everything). Syntax
     /// the parser rejects is dropped, keeping what it understood.
-    fn words_query(&self, q: &str) -> Option<Box<dyn Query>> {
-        let q = q.trim();
+    fn words_query(&self, typed: &str) -> Option<Box<dyn Query>> {
+        let q = typed.trim();
         if q.is_empty() {
             return None;
         }
@@ -123,7 +128,57 @@ impl SearchIndex {
         if !errors.is_empty() {
             tracing::debug!(query = q, errors = ?errors, "lenient parse dropped parts of a query");
         }
-        Some(query)
+        // The untrimmed text: a trailing space says the last word is finished.
+        Some(self.with_forgiveness(query, typed.trim_start()))
+    }
+
+    /// Adds, for plain-word queries, a prefix match for the word being typed and typo
+    /// tolerance for words the index does not know. Both weigh far less than an exact or
+    /// stemmed match, so they never push one down; queries with syntax (quotes, `-`,
+    /// fields, AND/OR) are taken as written.
+    fn with_forgiveness(&self, query: Box<dyn Query>, q: &str) -> Box<dyn Query> {
+        let has_syntax = q.contains(['"', ':', '(', ')', '*', '~', '^'])
+            || q.split_whitespace().any(|w| w == "AND" || w == "OR" || w.starts_with(['-', '+']));
+        if has_syntax {
+            return query;
+        }
+        let f = &self.fields;
+        let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, query)];
+        let searcher = self.reader.searcher();
+        // As you type: the last word, unfinished, matches as a prefix.
+        if let Some(last) = words.last().filter(|w| w.chars().count() >= 3 && !q.ends_with(char::is_whitespace)) {
+            let prefix = FuzzyTermQuery::new_prefix(Term::from_field_text(f.words, last), 0, true);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), PREFIX_WEIGHT))));
+        }
+        // Typos: only long enough words that match nothing as written (or stemmed).
+        for word in &words {
+            let len = word.chars().count();
+            if len < 5 || self.known(&searcher, word) {
+                continue;
+            }
+            let distance = if len >= 8 { 2 } else { 1 };
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.words, word), distance, true);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_WEIGHT))));
+        }
+        if clauses.len() == 1 {
+            return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Does any card contain `word`, as written or stemmed?
+    fn known(&self, searcher: &Searcher, word: &str) -> bool {
+        let f = &self.fields;
+        let mut stemmed = String::new();
+        if let Some(mut analyzer) = self.index.tokenizers().get(crate::schema::ENGLISH) {
+            let mut stream = analyzer.token_stream(word);
+            if stream.advance() {
+                stemmed = stream.token().text.clone();
+            }
+        }
+        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        df(f.words, word) > 0 || (!stemmed.is_empty() && (df(f.body, &stemmed) > 0 || df(f.title, &stemmed) > 0))
     }
 
     fn with_filters(&self, words: Option<Box<dyn Query>>, req: &SearchRequest, now: DateTime<Utc>) -> Box<dyn Query> {

@@ -224,3 +224,38 @@ fn at_equal_relevance_verified_cards_rank_above_stale_ones() {
     index.reload().unwrap();
     assert_eq!(index.search(&request("expense receipts"), now()).unwrap().hits[0].slug, "card-4");
 }
+
+#[test]
+fn typos_are_forgiven_without_pushing_exact_matches_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    let r = index.search(&request("escalaton polcy"), now()).unwrap();
+    assert_eq!(r.hits.first().map(|h| h.slug.as_str()), Some("card-1"), "finds Escalation policy");
+    // An exact word outranks a near miss: "reviews" is exact in card 4, a typo of nothing.
+    let mut w = index.writer().unwrap();
+    w.upsert(&doc(5, "Incident reveiws", "Misspelt title, same topic.", "engineering", &[], None)).unwrap();
+    w.commit(43).unwrap();
+    index.reload().unwrap();
+    let r = index.search(&request("incident reviews"), now()).unwrap();
+    assert_eq!(r.hits[0].slug, "card-4");
+    // A known word is not expanded: "deploys" must not also match "employs"-like noise.
+    let r = index.search(&request("receipts"), now()).unwrap();
+    assert_eq!(r.total, 1);
+}
+
+#[test]
+fn the_last_word_matches_as_a_prefix_while_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    assert_eq!(index.search(&request("escalat"), now()).unwrap().hits[0].slug, "card-1");
+    assert_eq!(index.search(&request("customer blo"), now()).unwrap().hits[0].slug, "card-1");
+    assert_eq!(
+        index.search(&request("bloc"), now()).unwrap().hits[0].slug,
+        "card-1",
+        "\"bloc\" is the start of \"blocked\""
+    );
+    // Finished words (a trailing space) are not prefixes.
+    assert_eq!(index.search(&request("bloc "), now()).unwrap().total, 0);
+    // Syntax is taken as written.
+    assert_eq!(index.search(&request("\"bloc\""), now()).unwrap().total, 0);
+}
