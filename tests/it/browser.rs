@@ -162,3 +162,29 @@ async fn browser_create_preview_save_then_conflict_and_resolve() {
     alice.close().await.unwrap();
     bob.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn browser_search_as_you_type_with_keyboard() {
+    let Some(mut driver) = start_driver() else {
+        eprintln!(
+            "browser test skipped: no chromedriver (install chromium and chromium-driver, or set VERITY_CHROMEDRIVER)"
+        );
+        return;
+    };
+    let app = TestApp::new().await;
+    app.card("ops", "Escalation policy", "Who to call when a customer is blocked.", &[]).await;
+    let base = app.server.url("").trim_end_matches('/').to_owned();
+    let client = browser(&mut driver).await;
+    sign_in(&client, &base).await;
+    // "/" focuses the search box from anywhere on the page.
+    client.find(Locator::Css("body")).await.unwrap().send_keys("/").await.unwrap();
+    let focused = client.active_element().await.unwrap().attr("name").await.unwrap();
+    assert_eq!(focused.as_deref(), Some("q"));
+    client.active_element().await.unwrap().send_keys("escalat").await.unwrap();
+    until(&client, "instant results", |h| h.contains(r#"data-href="/cards/escalation-policy""#)).await;
+    let input = client.active_element().await.unwrap();
+    input.send_keys("\u{E015}").await.unwrap(); // ArrowDown
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    until(&client, "the card", |h| h.contains("<h1>Escalation policy</h1>")).await;
+    client.close().await.unwrap();
+}

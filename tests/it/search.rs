@@ -118,3 +118,17 @@ async fn typos_and_unfinished_words_still_find_the_card() {
     assert_eq!(first(app.get("/api/v1/search?q=escalaton%20polcy").await.json()), "escalation-policy");
     assert_eq!(first(app.get("/api/v1/search?q=payments%20gatew").await.json()), "payments-gateway-timeouts");
 }
+
+#[actix_web::test]
+async fn operators_typed_in_the_box_filter_like_parameters() {
+    let app = TestApp::new().await;
+    app.import(&fixtures().join("kb")).await;
+    let j = app.get("/api/v1/search?q=collection%3Aengineering%20status%3Astale").await.json();
+    assert_eq!(j["total"], 1);
+    assert_eq!(j["hits"][0]["slug"], "engineering-tls-renewal");
+    let j = app.get("/api/v1/search?q=tag%3Aleave").await.json();
+    assert_eq!(j["hits"][0]["slug"], "people-time-off");
+    // The URL parameter wins over the box.
+    assert_eq!(app.get("/api/v1/search?q=collection%3Apeople&collection=engineering").await.json()["total"], 2);
+    assert_eq!(app.get("/api/v1/search?q=status%3Agreat").await.status, StatusCode::BAD_REQUEST);
+}

@@ -285,17 +285,40 @@ pub struct SearchParams {
 }
 
 impl SearchParams {
+    /// The search to run. `collection:`, `tag:` and `status:` typed in the box work like
+    /// the URL parameters (which win when both are given); the rest are the words.
     pub fn request(&self, default_limit: usize) -> Result<SearchRequest, ApiError> {
         let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let (words, typed) = split_operators(&self.q);
+        let pick = |param: &Option<String>, key: &str| {
+            nonempty(param).or_else(|| typed.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+        };
         Ok(SearchRequest {
-            q: self.q.clone(),
-            collection: nonempty(&self.collection),
-            tag: nonempty(&self.tag).map(|t| t.to_lowercase()),
-            status: parse_status(self.status.as_deref())?,
+            q: words,
+            collection: pick(&self.collection, "collection"),
+            tag: pick(&self.tag, "tag").map(|t| t.to_lowercase()),
+            status: parse_status(pick(&self.status, "status").as_deref())?,
             limit: self.limit.unwrap_or(default_limit).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0).min(100_000),
         })
     }
+}
+
+/// Splits `collection:ops tag:oncall paging` into the words and the operators.
+fn split_operators(q: &str) -> (String, Vec<(&'static str, String)>) {
+    let mut operators = Vec::new();
+    let mut words = Vec::new();
+    for word in q.split(' ') {
+        let operator = ["collection", "tag", "status"].into_iter().find_map(|key| {
+            let value = word.strip_prefix(key)?.strip_prefix(':')?;
+            (!value.is_empty()).then(|| (key, value.to_owned()))
+        });
+        match operator {
+            Some(op) => operators.push(op),
+            None => words.push(word),
+        }
+    }
+    (words.join(" "), operators)
 }
 
 /// Runs a search off the async threads and times it.
@@ -319,6 +342,20 @@ struct HitJson<'a> {
     tags: &'a [String],
     status: Status,
     score: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_operators;
+
+    #[test]
+    fn operators_in_the_box_become_filters() {
+        let (words, ops) = split_operators("collection:ops paging tag:On-Call status:stale ");
+        assert_eq!(words, "paging ");
+        assert_eq!(ops, vec![("collection", "ops".into()), ("tag", "On-Call".into()), ("status", "stale".into())]);
+        let (words, ops) = split_operators("title:x \"a b\" tag:");
+        assert_eq!((words.as_str(), ops.len()), ("title:x \"a b\" tag:", 0));
+    }
 }
 
 async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Query<SearchParams>) -> ApiResult {

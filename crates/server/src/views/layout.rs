@@ -36,7 +36,8 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                     }
                 }
                 main class="content" { (content) }
-                footer class="footer" { "Verity — knowledge you can trust." }
+                footer class="footer" { "Verity — knowledge you can trust. Press / to search." }
+                @if nav.is_some() { script src="/static/search.js" defer {} }
             }
         }
     }
