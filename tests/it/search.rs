@@ -132,3 +132,21 @@ async fn operators_typed_in_the_box_filter_like_parameters() {
     assert_eq!(app.get("/api/v1/search?q=collection%3Apeople&collection=engineering").await.json()["total"], 2);
     assert_eq!(app.get("/api/v1/search?q=status%3Agreat").await.status, StatusCode::BAD_REQUEST);
 }
+
+#[actix_web::test]
+async fn card_pages_suggest_related_cards() {
+    let app = TestApp::new().await;
+    app.card("ops", "Incident reviews", "Every incident gets a written review within a week.", &["incidents"]).await;
+    app.card(
+        "ops",
+        "Incident response",
+        "When an incident starts, open a channel and page the on-call.",
+        &["incidents"],
+    )
+    .await;
+    app.card("people", "Expenses", "Receipts within thirty days.", &["money"]).await;
+    let html = app.get("/cards/incident-reviews").await.text();
+    let related = html.split("<dt>Related</dt>").nth(1).expect("a related section");
+    assert!(related.contains(r#"href="/cards/incident-response""#), "{related}");
+    assert!(!related.contains("/cards/incident-reviews\""), "not itself");
+}

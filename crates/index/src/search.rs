@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, Query, QueryParser,
+    TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -110,6 +111,30 @@ impl SearchIndex {
                 status,
             },
         })
+    }
+
+    /// Cards like this one (more-like-this over its title, tags and text), best first.
+    pub fn related(&self, id: i64, limit: usize, now: DateTime<Utc>) -> Result<Vec<Hit>> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let this = Term::from_field_u64(f.id, id as u64);
+        let found = searcher.search(
+            &TermQuery::new(this.clone(), IndexRecordOption::Basic),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some((_, addr)) = found.first() else { return Ok(Vec::new()) };
+        let like = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(1)
+            .with_min_term_frequency(1)
+            .with_min_word_length(3)
+            .with_max_query_terms(25)
+            .with_document(*addr);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (Occur::MustNot, Box::new(TermQuery::new(this, IndexRecordOption::Basic))),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        top.into_iter().map(|(score, addr)| self.hit(&searcher, addr, score, None, now)).collect()
     }
 
     /// The words as a query; `None` when there are none (browse everything). Syntax

@@ -259,3 +259,14 @@ fn the_last_word_matches_as_a_prefix_while_typing() {
     // Syntax is taken as written.
     assert_eq!(index.search(&request("\"bloc\""), now()).unwrap().total, 0);
 }
+
+#[test]
+fn related_cards_share_words_and_exclude_the_card_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    let related = index.related(4, 3, now()).unwrap();
+    let slugs: Vec<&str> = related.iter().map(|h| h.slug.as_str()).collect();
+    assert!(!slugs.contains(&"card-4"), "{slugs:?}");
+    assert!(slugs.contains(&"card-1"), "the other incidents card is related: {slugs:?}");
+    assert_eq!(index.related(999, 3, now()).unwrap().len(), 0, "an unknown card has none");
+}

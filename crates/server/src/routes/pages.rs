@@ -180,6 +180,14 @@ async fn show_card(
     if card.archived_at.is_some() {
         return Err(ApiError::NotFound("card".into()).into());
     }
+    let st = state.clone();
+    let now = state.clock.now();
+    let id = card.id;
+    let related = web::block(move || st.index.related(id, 5, now)).await?.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "related cards unavailable");
+        Vec::new()
+    });
+    let related: Vec<(String, String)> = related.into_iter().map(|h| (h.slug, h.title)).collect();
     let notice = params.merged.is_some().then_some(
         "Someone else saved this card while you were editing; your changes did not overlap and were merged with theirs.",
     );
@@ -190,6 +198,7 @@ async fn show_card(
         revisions,
         panel: &panel,
         backlinks: &backlinks,
+        related: &related,
         notice,
         now: state.clock.now(),
     }))

@@ -24,12 +24,14 @@ pub struct CardPage<'a> {
     pub revisions: usize,
     pub panel: &'a VerificationPanel,
     pub backlinks: &'a [(String, String)],
+    /// Cards like this one: (slug, title).
+    pub related: &'a [(String, String)],
     pub notice: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
 
 pub fn card(p: &CardPage<'_>) -> Markup {
-    let CardPage { nav, card, html_body, revisions, panel, backlinks, notice, now } = *p;
+    let CardPage { nav, card, html_body, revisions, panel, backlinks, related, notice, now } = *p;
     let status = card.status(now);
     page(
         &card.title,
@@ -97,6 +99,10 @@ pub fn card(p: &CardPage<'_>) -> Markup {
                             dd {
                                 @if backlinks.is_empty() { span class="muted" { "no other card" } }
                                 ul class="backlinks" { @for (slug, title) in backlinks { li { a href={ "/cards/" (slug) } { (title) } } } }
+                            }
+                            @if !related.is_empty() {
+                                dt { "Related" }
+                                dd { ul class="backlinks related" { @for (slug, title) in related { li { a href={ "/cards/" (slug) } { (title) } } } } }
                             }
                         }
                     }
