@@ -60,7 +60,7 @@
     const q = input.value;
     if (!q.trim()) { close(); return; }
     const ticket = ++asked;
-    fetch("/api/v1/search?limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+    fetch("/api/v1/search?instant=true&limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (j) { if (j && ticket === asked) show(j.hits, j.total); })
       .catch(function () {});

@@ -150,3 +150,41 @@ async fn card_pages_suggest_related_cards() {
     assert!(related.contains(r#"href="/cards/incident-response""#), "{related}");
     assert!(!related.contains("/cards/incident-reviews\""), "not itself");
 }
+
+#[actix_web::test]
+async fn searches_are_logged_with_clicks_gaps_and_retention() {
+    let app = TestApp::new().await;
+    app.card("eng", "Escalation policy", "Who to call.", &[]).await;
+    for _ in 0..2 {
+        app.get("/api/v1/search?q=Escalation").await;
+    }
+    app.get("/api/v1/search?q=vpn%20setup").await; // finds nothing: a knowledge gap
+    app.get("/api/v1/search?q=escal&instant=true").await; // typing: not logged
+    app.get("/api/v1/search?q=escalation&offset=20").await; // a later page: not logged
+    // From the search page, opening a result counts as a click.
+    let page = app.get("/search?q=escalation").await.text();
+    let link = page.split("href=\"/cards/escalation-policy?from_search=").nth(1).expect("a tracked result link");
+    let id: String = link.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(app.get(&format!("/cards/escalation-policy?from_search={id}")).await.status, StatusCode::OK);
+
+    let r = app.get("/api/v1/admin/search-analytics").await.json();
+    assert_eq!((r["searches"].clone(), r["clicks"].clone()), (json!(4), json!(1)));
+    assert_eq!(r["top_queries"][0], json!({"query": "escalation", "searches": 3, "clicks": 1, "results": 1}));
+    assert_eq!(r["no_results"], json!([{"query": "vpn setup", "searches": 1, "clicks": 0, "results": 0}]));
+    assert!(app.get("/admin/search").await.text().contains("vpn setup"));
+    let viewer = app.user("vera", verity_core::Role::Viewer).await;
+    let denied = app.call(awc::http::Method::GET, "/api/v1/admin/search-analytics", None, Some(&viewer)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    // Retention: the scheduled round forgets searches older than 90 days.
+    let everything = |app: &TestApp| {
+        let since = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        app.state.store.read(|c| verity_store::search_log::report(c, since, 25)).unwrap().searches
+    };
+    app.clock.advance(Duration::days(60));
+    verity::reminders::tick(&app.state, None).unwrap();
+    assert_eq!(everything(&app), 4, "kept within the retention period");
+    app.clock.advance(Duration::days(31));
+    verity::reminders::tick(&app.state, None).unwrap();
+    assert_eq!(everything(&app), 0, "forgotten after 90 days");
+}

@@ -18,6 +18,9 @@ use crate::health;
 use crate::service::people_of;
 use crate::state::AppState;
 
+/// How long searches are kept for analytics.
+pub const SEARCH_LOG_DAYS: i64 = 90;
+
 /// Attempts before a webhook delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -138,6 +141,12 @@ pub fn tick(state: &AppState, webhook_url: Option<&str>) -> Result<(), StoreErro
         deliver_webhooks(&state.store, now, &post_json(url))?;
     }
     health::record_snapshot(&state.store, now)?;
+    let forgotten = state
+        .store
+        .write(|c| verity_store::search_log::forget_before(c, now - chrono::Duration::days(SEARCH_LOG_DAYS)))?;
+    if forgotten > 0 {
+        tracing::debug!(forgotten, "old searches deleted");
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod health;
 pub mod reminders;
 mod schema;
+pub mod search_log;
 pub mod users;
 pub mod verification;
 

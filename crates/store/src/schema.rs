@@ -195,6 +195,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    search_log (id) {
+        id -> BigInt,
+        username -> Text,
+        query -> Text,
+        results -> Integer,
+        clicked_slug -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(card_links -> cards (card_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
@@ -217,5 +228,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     health_snapshots,
     card_links,
-    attachments
+    attachments,
+    search_log
 );

@@ -10,7 +10,7 @@ use verity_core::Status;
 use verity_index::{SearchRequest, SearchResults};
 use verity_store::cards::{self, Card, EditOutcome, ListQuery, Order, Revision};
 use verity_store::users::User;
-use verity_store::{collections, groups, reminders, verification};
+use verity_store::{collections, groups, reminders, search_log, verification};
 
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/groups", web::post().to(api_create_group))
         .route("/groups/{name}/members", web::post().to(api_add_member))
         .route("/sync", web::get().to(api_sync_status))
+        .route("/admin/search-analytics", web::get().to(api_search_analytics))
         .route("/search", web::get().to(api_search))
         .route("/collections", web::get().to(api_list_collections))
         .route("/collections", web::post().to(api_create_collection));
@@ -282,6 +283,9 @@ pub struct SearchParams {
     pub collection: Option<String>,
     pub tag: Option<String>,
     pub status: Option<String>,
+    /// Set by the search-as-you-type box: partial queries are not logged.
+    #[serde(default)]
+    pub instant: bool,
 }
 
 impl SearchParams {
@@ -358,9 +362,31 @@ mod tests {
     }
 }
 
-async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Query<SearchParams>) -> ApiResult {
+/// Logs a finished search (not partial ones, not later pages); returns its id.
+pub async fn log_search(
+    state: &web::Data<AppState>,
+    user: &User,
+    params: &SearchParams,
+    results: usize,
+) -> Option<i64> {
+    if params.instant || params.offset.unwrap_or(0) > 0 || params.q.trim().is_empty() {
+        return None;
+    }
+    let (st, username, q, now) = (state.clone(), user.username.clone(), params.q.clone(), state.clock.now());
+    match web::block(move || st.store.write(|c| search_log::record(c, &username, &q, results, now))).await {
+        Ok(Ok(id)) => Some(id),
+        _ => None,
+    }
+}
+
+async fn api_search(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    params: web::Query<SearchParams>,
+) -> ApiResult {
     let req = params.request(20)?;
     let (results, took_ms) = run_search(&state, req).await?;
+    let search_id = log_search(&state, &user, &params, results.total).await;
     let hits: Vec<HitJson> = results
         .hits
         .iter()
@@ -381,6 +407,7 @@ async fn api_search(state: web::Data<AppState>, _user: AuthUser, params: web::Qu
     Ok(HttpResponse::Ok().json(json!({
         "total": results.total,
         "took_ms": (took_ms * 1000.0).round() / 1000.0,
+        "search_id": search_id,
         "hits": hits,
         "facets": {
             "collection": counts(&results.facets.collection),
@@ -728,4 +755,33 @@ async fn api_unarchive_card(
     let saved = web::block(move || service::unarchive_card(&st, &user, &slug)).await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
+}
+
+/// Days of search history the analytics look at.
+pub const ANALYTICS_DAYS: i64 = 30;
+
+pub async fn search_report(state: &web::Data<AppState>) -> Result<search_log::Report, ApiError> {
+    let st = state.clone();
+    let since = state.clock.now() - chrono::Duration::days(ANALYTICS_DAYS);
+    Ok(web::block(move || st.store.read(|c| search_log::report(c, since, 25))).await??)
+}
+
+async fn api_search_analytics(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    if user.role != verity_core::Role::Admin {
+        return Err(ApiError::Forbidden("only admins see search analytics"));
+    }
+    let r = search_report(&state).await?;
+    let list = |qs: &[search_log::QueryStats]| -> Vec<Value> {
+        qs.iter()
+            .map(|q| json!({"query": q.query, "searches": q.searches, "clicks": q.clicks, "results": q.results}))
+            .collect()
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "days": ANALYTICS_DAYS,
+        "searches": r.searches,
+        "clicks": r.clicks,
+        "click_through": if r.searches == 0 { 0.0 } else { r.clicks as f64 / r.searches as f64 },
+        "top_queries": list(&r.top),
+        "no_results": list(&r.no_results),
+    })))
 }

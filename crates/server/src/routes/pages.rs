@@ -13,7 +13,7 @@ use verity_store::{collections, reminders, verification};
 
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
-use crate::routes::api::{DiffParams, SearchParams, load_queue, run_search};
+use crate::routes::api::{DiffParams, SearchParams, load_queue, log_search, run_search, search_report};
 use crate::service;
 use crate::service::Content;
 use crate::state::AppState;
@@ -46,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/verify", web::post().to(verify_many))
         .route("/health", web::get().to(show_health))
         .route("/admin/sync", web::get().to(show_sync))
+        .route("/admin/search", web::get().to(show_search_analytics))
         .route("/notifications", web::get().to(show_notifications))
         .route("/notifications/read", web::post().to(mark_read))
         .route("/login", web::get().to(show_login))
@@ -143,12 +144,15 @@ async fn show_search(
     let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
     params.offset = Some(req.offset);
     let (results, took_ms) = run_search(&state, req).await?;
-    Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE))
+    let search_id = log_search(&state, &nav.user, &params, results.total).await;
+    Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE, search_id))
 }
 
 #[derive(Deserialize)]
 struct CardParams {
     merged: Option<u8>,
+    /// The search this visit came from (search analytics' click-through).
+    from_search: Option<i64>,
 }
 
 async fn show_card(
@@ -179,6 +183,12 @@ async fn show_card(
     .await??;
     if card.archived_at.is_some() {
         return Err(ApiError::NotFound("card".into()).into());
+    }
+    if let Some(search) = params.from_search {
+        let (st, username, slug) = (state.clone(), nav.user.username.clone(), card.slug.clone());
+        let _ =
+            web::block(move || st.store.write(|c| verity_store::search_log::record_click(c, search, &username, &slug)))
+                .await;
     }
     let st = state.clone();
     let now = state.clock.now();
@@ -606,6 +616,49 @@ async fn verify_many(
     })
     .await??;
     Ok(redirect(&format!("/verify?verified={verified}")))
+}
+
+async fn show_search_analytics(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
+    if nav.user.role != verity_core::Role::Admin {
+        return Err(ApiError::Forbidden("only admins see search analytics").into());
+    }
+    let r = search_report(&state).await?;
+    let rate = |clicks: u64, searches: u64| {
+        if searches == 0 { "—".to_owned() } else { format!("{:.0} %", 100.0 * clicks as f64 / searches as f64) }
+    };
+    let table = |rows: &[verity_store::search_log::QueryStats]| {
+        html! {
+            table class="health-table" {
+                thead { tr { th { "Query" } th { "Searches" } th { "Results" } th { "Opened a card" } } }
+                tbody {
+                    @for q in rows {
+                        tr {
+                            td { a href={ "/search?q=" (auth::urlencode(&q.query)) } { (q.query) } }
+                            td { (q.searches) } td { (q.results) } td { (rate(q.clicks, q.searches)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(views::layout::page(
+        "Search analytics",
+        Some(&nav),
+        "",
+        html! {
+            h1 { "What people search for" }
+            p class="muted" { "Last " (crate::routes::api::ANALYTICS_DAYS) " days: " (r.searches) " searches, "
+                (rate(r.clicks, r.searches)) " of them opened a card." }
+            div class="columns" {
+                section { h2 { "Top queries" } @if r.top.is_empty() { p class="muted" { "No searches yet." } } @else { (table(&r.top)) } }
+                section {
+                    h2 { "Knowledge gaps" }
+                    p class="muted small" { "Queries that found nothing: cards worth writing." }
+                    @if r.no_results.is_empty() { p class="muted" { "None." } } @else { (table(&r.no_results)) }
+                }
+            }
+        },
+    ))
 }
 
 async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {

@@ -26,7 +26,10 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                             a href="/verify" { "Verify" @if nav.queue > 0 { " " span class="pill" title="Cards waiting for you" { (nav.queue) } } }
                             a href="/health" { "Health" }
                             a href="/notifications" aria-label="Notifications" { "Inbox" @if nav.unread > 0 { " " span class="pill" { (nav.unread) } } }
-                            @if nav.user.role == verity_core::Role::Admin { a href="/admin/sync" { "Files" } }
+                            @if nav.user.role == verity_core::Role::Admin {
+                                a href="/admin/sync" { "Files" }
+                                a href="/admin/search" { "Searches" }
+                            }
                             @if nav.user.role.can_write() { a class="button" href="/cards/new" { "New card" } }
                         }
                         div class="who" {

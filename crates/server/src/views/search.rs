@@ -23,7 +23,16 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     format!("/search?{}", parts.join("&"))
 }
 
-pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms: f64, per_page: usize) -> Markup {
+pub fn search(
+    nav: &Nav,
+    params: &SearchParams,
+    results: &SearchResults,
+    took_ms: f64,
+    per_page: usize,
+    search_id: Option<i64>,
+) -> Markup {
+    // Result links carry the search, so analytics can count which searches led somewhere.
+    let from = search_id.map(|id| format!("?from_search={id}")).unwrap_or_default();
     let offset = params.offset.unwrap_or(0);
     let active = |value: &Option<String>, v: &str| value.as_deref() == Some(v);
     let title = if params.q.trim().is_empty() { "All cards".to_string() } else { format!("“{}”", params.q.trim()) };
@@ -87,7 +96,7 @@ pub fn search(nav: &Nav, params: &SearchParams, results: &SearchResults, took_ms
                         @for hit in &results.hits {
                             li class="hit" {
                                 div class="hit-head" {
-                                    a class="hit-title" href={ "/cards/" (hit.slug) } { (hit.title) }
+                                    a class="hit-title" href={ "/cards/" (hit.slug) (from) } { (hit.title) }
                                     (status_badge(hit.status))
                                 }
                                 // Escaped by tantivy; only the matched words are wrapped in <b>.
