@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, Query, QueryParser,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -113,7 +112,9 @@ impl SearchIndex {
         })
     }
 
-    /// Cards like this one (more-like-this over its title, tags and text), best first.
+    /// Cards like this one: those that best match its title and tags (any of the words),
+    /// best first. (tantivy's MoreLikeThisQuery mixes live and deleted document counts
+    /// and panics once cards have been updated, so this asks an ordinary query.)
     pub fn related(&self, id: i64, limit: usize, now: DateTime<Utc>) -> Result<Vec<Hit>> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
@@ -123,15 +124,17 @@ impl SearchIndex {
             &TopDocs::with_limit(1).order_by_score(),
         )?;
         let Some((_, addr)) = found.first() else { return Ok(Vec::new()) };
-        let like = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(1)
-            .with_min_term_frequency(1)
-            .with_min_word_length(3)
-            .with_max_query_terms(25)
-            .with_document(*addr);
+        let doc: TantivyDocument = searcher.doc(*addr)?;
+        let mut words: Vec<&str> =
+            doc.get_all(f.title).chain(doc.get_all(f.tags_text)).filter_map(|v| v.as_str()).collect();
+        words.retain(|w| !w.trim().is_empty());
+        // Only words: the text is the card's own, not query syntax.
+        let text: String = words.join(" ").chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        let parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
+        let (like, _) = parser.parse_query_lenient(&text);
         let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(like) as Box<dyn Query>),
-            (Occur::MustNot, Box::new(TermQuery::new(this, IndexRecordOption::Basic))),
+            (Occur::Must, like),
+            (Occur::MustNot, Box::new(TermQuery::new(this, IndexRecordOption::Basic)) as Box<dyn Query>),
         ]);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         top.into_iter().map(|(score, addr)| self.hit(&searcher, addr, score, None, now)).collect()

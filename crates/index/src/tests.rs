@@ -269,4 +269,20 @@ fn related_cards_share_words_and_exclude_the_card_itself() {
     assert!(!slugs.contains(&"card-4"), "{slugs:?}");
     assert!(slugs.contains(&"card-1"), "the other incidents card is related: {slugs:?}");
     assert_eq!(index.related(999, 3, now()).unwrap().len(), 0, "an unknown card has none");
+    // After updates (deleted documents in the segments) it still works.
+    let mut w = index.writer().unwrap();
+    for _ in 0..3 {
+        w.upsert(&doc(
+            1,
+            "Escalation policy",
+            "When a customer is blocked, page the on-call engineer.",
+            "communication",
+            &["incidents"],
+            Some(30),
+        ))
+        .unwrap();
+    }
+    w.commit(50).unwrap();
+    index.reload().unwrap();
+    assert!(index.related(4, 3, now()).unwrap().iter().any(|h| h.slug == "card-1"));
 }

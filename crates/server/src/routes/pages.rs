@@ -193,10 +193,18 @@ async fn show_card(
     let st = state.clone();
     let now = state.clock.now();
     let id = card.id;
-    let related = web::block(move || st.index.related(id, 5, now)).await?.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "related cards unavailable");
-        Vec::new()
-    });
+    // Related cards are a suggestion: if finding them fails, the card still shows.
+    let related = match web::block(move || st.index.related(id, 5, now)).await {
+        Ok(Ok(hits)) => hits,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "related cards unavailable");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "finding related cards failed");
+            Vec::new()
+        }
+    };
     let related: Vec<(String, String)> = related.into_iter().map(|h| (h.slug, h.title)).collect();
     let notice = params.merged.is_some().then_some(
         "Someone else saved this card while you were editing; your changes did not overlap and were merged with theirs.",
