@@ -21,6 +21,9 @@ pub struct SearchRequest {
     pub collection: Option<String>,
     pub tag: Option<String>,
     pub status: Option<Status>,
+    /// Collections (by slug) the person searching may not read: their cards are left out
+    /// inside the query, so hits, totals, facets and snippets never see them.
+    pub hidden_collections: Vec<String>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -115,7 +118,13 @@ impl SearchIndex {
     /// Cards like this one: those that best match its title and tags (any of the words),
     /// best first. (tantivy's MoreLikeThisQuery mixes live and deleted document counts
     /// and panics once cards have been updated, so this asks an ordinary query.)
-    pub fn related(&self, id: i64, limit: usize, now: DateTime<Utc>) -> Result<Vec<Hit>> {
+    pub fn related(
+        &self,
+        id: i64,
+        limit: usize,
+        hidden_collections: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Hit>> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
         let this = Term::from_field_u64(f.id, id as u64);
@@ -132,10 +141,12 @@ impl SearchIndex {
         let text: String = words.join(" ").chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
         let parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
         let (like, _) = parser.parse_query_lenient(&text);
-        let query = BooleanQuery::new(vec![
+        let mut clauses = vec![
             (Occur::Must, like),
             (Occur::MustNot, Box::new(TermQuery::new(this, IndexRecordOption::Basic)) as Box<dyn Query>),
-        ]);
+        ];
+        clauses.extend(hidden_collections.iter().map(|c| (Occur::MustNot, facet_term(f.collection, c))));
+        let query = BooleanQuery::new(clauses);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         top.into_iter().map(|(score, addr)| self.hit(&searcher, addr, score, None, now)).collect()
     }
@@ -223,6 +234,7 @@ impl SearchIndex {
         if let Some(s) = req.status {
             clauses.push(filter(status_filter(f, s, now)));
         }
+        clauses.extend(req.hidden_collections.iter().map(|c| (Occur::MustNot, facet_term(f.collection, c))));
         if clauses.len() == 1 {
             return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
         }

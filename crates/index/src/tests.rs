@@ -264,11 +264,11 @@ fn the_last_word_matches_as_a_prefix_while_typing() {
 fn related_cards_share_words_and_exclude_the_card_itself() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
-    let related = index.related(4, 3, now()).unwrap();
+    let related = index.related(4, 3, &[], now()).unwrap();
     let slugs: Vec<&str> = related.iter().map(|h| h.slug.as_str()).collect();
     assert!(!slugs.contains(&"card-4"), "{slugs:?}");
     assert!(slugs.contains(&"card-1"), "the other incidents card is related: {slugs:?}");
-    assert_eq!(index.related(999, 3, now()).unwrap().len(), 0, "an unknown card has none");
+    assert_eq!(index.related(999, 3, &[], now()).unwrap().len(), 0, "an unknown card has none");
     // After updates (deleted documents in the segments) it still works.
     let mut w = index.writer().unwrap();
     for _ in 0..3 {
@@ -284,5 +284,28 @@ fn related_cards_share_words_and_exclude_the_card_itself() {
     }
     w.commit(50).unwrap();
     index.reload().unwrap();
-    assert!(index.related(4, 3, now()).unwrap().iter().any(|h| h.slug == "card-1"));
+    assert!(index.related(4, 3, &[], now()).unwrap().iter().any(|h| h.slug == "card-1"));
+}
+
+#[test]
+fn hidden_collections_leave_no_trace_in_hits_totals_facets_or_related() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    let hidden = vec!["communication".to_string()];
+    let req = SearchRequest { hidden_collections: hidden.clone(), ..request("escalation") };
+    let found = index.search(&req, now()).unwrap();
+    assert_eq!(found.total, 1, "only the deploying card is visible");
+    assert_eq!(found.hits[0].slug, "card-2");
+    assert!(found.facets.collection.iter().all(|(c, _)| c != "communication"), "{:?}", found.facets.collection);
+    assert!(found.facets.tag.iter().all(|(t, n)| t != "incidents" || *n == 1), "{:?}", found.facets.tag);
+    // Browsing without words hides them too.
+    let browse = index.search(&SearchRequest { hidden_collections: hidden.clone(), ..request("") }, now()).unwrap();
+    assert_eq!(browse.total, 3);
+    // A filter naming the hidden collection finds nothing rather than its cards.
+    let named =
+        SearchRequest { collection: Some("communication".into()), hidden_collections: hidden.clone(), ..request("") };
+    assert_eq!(index.search(&named, now()).unwrap().total, 0);
+    let related = index.related(4, 3, &hidden, now()).unwrap();
+    assert!(related.iter().all(|h| h.collection != "communication"), "{related:?}");
+    assert!(index.related(4, 3, &[], now()).unwrap().iter().any(|h| h.collection == "communication"));
 }

@@ -304,6 +304,7 @@ impl SearchParams {
             status: parse_status(pick(&self.status, "status").as_deref())?,
             limit: self.limit.unwrap_or(default_limit).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0).min(100_000),
+            hidden_collections: Vec::new(),
         })
     }
 }

@@ -194,7 +194,7 @@ async fn show_card(
     let now = state.clock.now();
     let id = card.id;
     // Related cards are a suggestion: if finding them fails, the card still shows.
-    let related = match web::block(move || st.index.related(id, 5, now)).await {
+    let related = match web::block(move || st.index.related(id, 5, &[], now)).await {
         Ok(Ok(hits)) => hits,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "related cards unavailable");
