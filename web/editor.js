@@ -16,6 +16,12 @@
   let dirty = false;
   let submitting = false;
 
+  // Posts made with the session cookie carry the page's CSRF token.
+  function csrfToken() {
+    const meta = document.querySelector("meta[name=csrf-token]");
+    return meta ? meta.content : "";
+  }
+
   // ---- editing helpers -------------------------------------------------------------
   function replaceSelection(before, after, placeholder) {
     const start = area.selectionStart, end = area.selectionEnd;
@@ -122,7 +128,7 @@
     fetch("/api/v1/render", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify({ body: area.value }),
     })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -145,7 +151,12 @@
     const marker = "![Uploading " + (file.name || "image") + "…]()";
     area.setRangeText(marker, area.selectionStart, area.selectionEnd, "end");
     changed();
-    fetch("/api/v1/attachments", { method: "POST", credentials: "same-origin", body: file })
+    fetch("/api/v1/attachments", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken() },
+      body: file,
+    })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
       .then(function (res) {
         const alt = (file.name || "image").replace(/[\[\]]/g, "");

@@ -309,7 +309,7 @@ async fn collections_are_listed_with_counts_and_created_by_admins() {
     let list = app.get("/api/v1/collections").await.json();
     assert_eq!(
         list["collections"],
-        json!([{"slug": "ops", "name": "Operations", "description": "Runbooks", "cards": 1, "default_verify_every": "3m"}])
+        json!([{"slug": "ops", "name": "Operations", "description": "Runbooks", "cards": 1, "default_verify_every": "3m", "level": "manage"}])
     );
 }
 

@@ -197,6 +197,12 @@ async fn images_upload_by_their_bytes_and_nothing_uploaded_can_run_script() {
     let viewer = app.user("vera", verity_core::Role::Viewer).await;
     let r = app.call(awc::http::Method::GET, &url, None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attachments need a signed-in user");
+    assert_eq!(
+        app.call(awc::http::Method::GET, &url, None, Some(&viewer)).await.status,
+        StatusCode::NOT_FOUND,
+        "until a card shows it, only its uploader sees an upload"
+    );
+    app.card("docs", "Diagram", &format!("![diagram]({url})"), &[]).await;
     assert_eq!(app.call(awc::http::Method::GET, &url, None, Some(&viewer)).await.status, StatusCode::OK);
     assert_eq!(app.get("/attachments/999").await.status, StatusCode::NOT_FOUND);
 }

@@ -1,5 +1,7 @@
 //! Workspace integration tests: the real app over real HTTP (see `support`).
 
+mod access;
+mod accounts;
 mod api;
 mod browser;
 mod content;

@@ -48,3 +48,50 @@ impl FromStr for Role {
         }
     }
 }
+
+/// What a person may do in one collection, each level including the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Read,
+    Write,
+    /// Vouch for any card in the collection, not only those one is the verifier of.
+    Verify,
+    /// Change who may see the collection, besides everything else.
+    Manage,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Read => "read",
+            Level::Write => "write",
+            Level::Verify => "verify",
+            Level::Manage => "manage",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown access level `{0}`: expected read, write, verify or manage")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "read" => Ok(Level::Read),
+            "write" => Ok(Level::Write),
+            "verify" => Ok(Level::Verify),
+            "manage" => Ok(Level::Manage),
+            other => Err(UnknownLevel(other.to_owned())),
+        }
+    }
+}

@@ -62,6 +62,7 @@ impl Runtime {
             indexer: indexer.handle(),
             clock: options.clock,
             tokens,
+            limiter: Default::default(),
             sync: sync.as_ref().map(ContentSync::handle),
         });
         Ok(Runtime { state, indexer, sync, generated_admin_password })
@@ -138,6 +139,7 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
+        .wrap(actix_web::middleware::from_fn(crate::csrf::guard))
         .wrap(security_headers())
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(crate::routes::configure)

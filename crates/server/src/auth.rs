@@ -1,6 +1,8 @@
-//! Passwords (argon2), tokens (HS256 JWTs) and the extractors that turn a request into
-//! the signed-in user. Tokens travel as `Authorization: Bearer` (API, scripts) or in an
-//! HttpOnly cookie (browser); either works everywhere.
+//! Passwords (argon2), tokens and the extractors that turn a request into the signed-in
+//! user. Sessions are HS256 JWTs that travel as `Authorization: Bearer` (API) or in an
+//! HttpOnly cookie (browser); personal API tokens (`vt_…`, kept hashed) travel as Bearer.
+//! Every request re-reads the account, so a demotion, a disabled account or a revoked
+//! token takes effect at once.
 
 use std::future::Future;
 use std::path::Path;
@@ -16,6 +18,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use verity_store::tokens;
 use verity_store::users::{self, User};
 
 use crate::error::ApiError;
@@ -27,6 +31,13 @@ const AUDIENCE: &str = "verity";
 /// Tokens last a working day.
 pub const TOKEN_TTL_SECS: i64 = 12 * 60 * 60;
 const SECRET_FILE: &str = "jwt-secret";
+/// Personal API tokens start with this, so they are told apart from session JWTs.
+pub const API_TOKEN_PREFIX: &str = "vt_";
+/// Form field and header that carry the CSRF token of cookie-authenticated posts.
+pub const CSRF_FIELD: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How often a personal token's "last used" time is written (not on every request).
+const TOUCH_EVERY_SECS: i64 = 60;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -34,6 +45,8 @@ struct Claims {
     uid: i64,
     /// The user's token version when issued; bumping it revokes the token.
     ver: i32,
+    /// This session's id, so that signing out revokes this token alone.
+    jti: String,
     iat: i64,
     exp: i64,
     iss: String,
@@ -45,6 +58,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Keys the CSRF tokens (derived from the secret, never the secret itself).
+    csrf_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -55,7 +70,20 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        let csrf_key = Sha256::new().chain_update(b"verity csrf\0").chain_update(secret).finalize().into();
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            csrf_key,
+        }
+    }
+
+    /// The CSRF token of a browser session: bound to its cookie, so another site can
+    /// neither read nor guess it.
+    pub fn csrf_for(&self, session_cookie: &str) -> String {
+        let digest = Sha256::new().chain_update(self.csrf_key).chain_update(session_cookie.as_bytes()).finalize();
+        hex(&digest[..16])
     }
 
     /// `VERITY_JWT_SECRET` if set, else the secret kept in the data dir (made on first run).
@@ -86,6 +114,7 @@ impl TokenKeys {
             ver: user.token_version,
             iat: now,
             exp: now + TOKEN_TTL_SECS,
+            jti: random_string(22),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
         };
@@ -133,6 +162,54 @@ pub fn authenticate(state: &AppState, username: &str, password: &str) -> Result<
     })
 }
 
+/// Checks a sign-in the way both sign-in forms do: refused while the account or the
+/// address must wait after failures, hashed in a bounded number of slots, and counted.
+pub async fn sign_in(
+    state: &web::Data<AppState>,
+    address: &str,
+    username: String,
+    password: String,
+) -> Result<User, ApiError> {
+    let now = state.clock.now();
+    state.limiter.check(&username, address, now)?;
+    let found = {
+        let _slot = state.limiter.hashing_slot().await?;
+        let (st, name) = (state.clone(), username.clone());
+        web::block(move || authenticate(&st, &name, &password)).await??
+    };
+    match found {
+        Some(user) => {
+            state.limiter.succeeded(&username);
+            Ok(user)
+        }
+        None => {
+            state.limiter.failed(&username, address, now);
+            Err(ApiError::Unauthorized("wrong username or password"))
+        }
+    }
+}
+
+/// Where a request comes from, for counting failed sign-ins. (The peer address: a
+/// forwarded-for header could be set by anyone.)
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// A new personal API token and the hash to keep of it.
+pub fn new_api_token() -> (String, String) {
+    let token = format!("{API_TOKEN_PREFIX}{}", random_string(40));
+    let hash = hash_api_token(&token);
+    (token, hash)
+}
+
+pub fn hash_api_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn random_string(len: usize) -> String {
     rand::rng().sample_iter(Alphanumeric).take(len).map(char::from).collect()
 }
@@ -159,21 +236,106 @@ fn token_from(req: &HttpRequest) -> Option<String> {
     bearer.or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()))
 }
 
-/// Resolves the request's token to a current user: the signature and expiry must hold,
-/// and the account must still exist, be enabled and not have revoked the token since.
-async fn current_user(req: &HttpRequest) -> Result<User, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+/// How a request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A session JWT: its id and expiry (Unix seconds).
+    Session { jti: String, exp: i64 },
+    /// A personal API token, by id.
+    ApiToken { id: i64 },
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
+/// Resolves the request's token to a current user: the signature and expiry must hold
+/// (or the API token must be live), and the account must still exist, be enabled and not
+/// have revoked the token since.
+pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential), ApiError> {
+    let state = state_of(req)?;
     let token =
         token_from(req).ok_or(ApiError::Unauthorized("sign in first: send a bearer token or the session cookie"))?;
-    let claims = state.tokens.verify(&token)?;
-    let user = web::block(move || state.store.read(|c| users::by_id(c, claims.uid)).map(|u| (u, claims.ver))).await??;
-    match user {
-        (Some(user), ver) if !user.disabled && user.token_version == ver => Ok(user),
-        _ => Err(ApiError::Unauthorized("the token has been revoked; sign in again")),
+    if token.starts_with(API_TOKEN_PREFIX) {
+        return api_token_user(state, &token).await;
     }
+    let claims = state.tokens.verify(&token)?;
+    let revoked = ApiError::Unauthorized("the token has been revoked; sign in again");
+    let (user, signed_out) = web::block({
+        let (state, jti) = (state.clone(), claims.jti.clone());
+        move || {
+            state.store.read(|c| -> verity_store::Result<_> {
+                Ok((users::by_id(c, claims.uid)?, tokens::session_revoked(c, &jti)?))
+            })
+        }
+    })
+    .await??;
+    match user {
+        Some(user) if !user.disabled && user.token_version == claims.ver && !signed_out => {
+            Ok((user, Credential::Session { jti: claims.jti, exp: claims.exp }))
+        }
+        _ => Err(revoked),
+    }
+}
+
+async fn api_token_user(state: web::Data<AppState>, token: &str) -> Result<(User, Credential), ApiError> {
+    let hash = hash_api_token(token);
+    let now = state.clock.now();
+    let found = web::block(move || {
+        let found = state.store.read(|c| -> verity_store::Result<_> {
+            let Some(t) = tokens::find_live(c, &hash)? else { return Ok(None) };
+            Ok(users::by_id(c, t.user_id)?.map(|u| (u, t)))
+        })?;
+        if let Some((_, t)) = &found
+            && t.last_used_at.is_none_or(|at| (now - at).num_seconds() >= TOUCH_EVERY_SECS)
+        {
+            state.store.write(|c| tokens::touch(c, t.id, now))?;
+        }
+        Ok::<_, verity_store::StoreError>(found)
+    })
+    .await??;
+    match found {
+        Some((user, t)) if !user.disabled => Ok((user, Credential::ApiToken { id: t.id })),
+        _ => Err(ApiError::Unauthorized("the API token is unknown or revoked")),
+    }
+}
+
+/// Signs out the session the request carries (a session JWT; API tokens are revoked by
+/// deleting them).
+pub async fn revoke_current_session(state: &web::Data<AppState>, req: &HttpRequest) -> Result<(), ApiError> {
+    let (_, credential) = authenticate_request(req).await?;
+    let Credential::Session { jti, exp } = credential else {
+        return Err(ApiError::BadRequest("API tokens are revoked with DELETE /api/v1/tokens/{id}".into()));
+    };
+    let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or_else(chrono::Utc::now);
+    let st = state.clone();
+    web::block(move || st.store.write(|c| tokens::revoke_session(c, &jti, expires_at))).await??;
+    Ok(())
+}
+
+/// The session cookie for a freshly signed-in browser.
+pub fn session_cookie(token: String) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(TOKEN_TTL_SECS))
+        .finish()
+}
+
+/// Tells the browser to forget the session cookie.
+pub fn removal_cookie() -> actix_web::cookie::Cookie<'static> {
+    let mut cookie = actix_web::cookie::Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
+async fn current_user(req: &HttpRequest) -> Result<User, ApiError> {
+    authenticate_request(req).await.map(|(user, _)| user)
 }
 
 /// The signed-in user of an API request (401 JSON otherwise).
@@ -196,20 +358,21 @@ pub struct Nav {
     /// Cards waiting for this user's verification.
     pub queue: i64,
     pub unread: i64,
+    /// Goes into every form the page posts (see [`CSRF_FIELD`]).
+    pub csrf: String,
 }
 
 async fn nav_for(req: &HttpRequest, user: User) -> Result<Nav, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let state = state_of(req)?;
     let now = state.clock.now();
+    let csrf = req.cookie(COOKIE).map(|c| state.tokens.csrf_for(c.value())).unwrap_or_default();
     web::block(move || {
         state.store.read(|c| -> Result<Nav, ApiError> {
+            let hidden = crate::access::Access::load(c, &user)?.hidden_ids();
             let names = crate::service::verifier_names(c, &user)?;
-            let queue = verity_store::verification::queue_count(c, &names, now)?;
+            let queue = verity_store::verification::queue_count(c, &names, &hidden, now)?;
             let unread = verity_store::reminders::unread_count(c, &user.username)?;
-            Ok(Nav { user, queue, unread })
+            Ok(Nav { user, queue, unread, csrf })
         })
     })
     .await?

@@ -84,8 +84,30 @@ pub struct Health {
 const OLDEST: usize = 10;
 const HISTORY_DAYS: i64 = 90;
 
-pub fn compute(store: &Store, now: DateTime<Utc>) -> Result<Health, StoreError> {
-    let cards = store.read(health::live_cards)?;
+/// Health as `user` may see it: only the collections they may read. The daily history
+/// counts every card, so it is shown only to those who see every card.
+pub async fn for_user(
+    state: &actix_web::web::Data<crate::state::AppState>,
+    user: &verity_store::users::User,
+) -> Result<Health, crate::error::ApiError> {
+    let (st, user) = (state.clone(), user.clone());
+    let now = state.clock.now();
+    actix_web::web::block(move || -> Result<Health, crate::error::ApiError> {
+        let access = st.store.read(|c| crate::access::Access::load(c, &user))?;
+        let hidden = access.hidden_slugs();
+        let mut health = compute(&st.store, now, &hidden)?;
+        if !access.sees_everything() {
+            health.history.clear();
+        }
+        Ok(health)
+    })
+    .await?
+}
+
+/// Health over the live cards outside the `hidden` collections (by slug).
+pub fn compute(store: &Store, now: DateTime<Utc>, hidden: &[String]) -> Result<Health, StoreError> {
+    let mut cards = store.read(health::live_cards)?;
+    cards.retain(|c| !hidden.contains(&c.collection));
     let history = store.read(|c| health::snapshots(c, HISTORY_DAYS))?;
     let mut overall = Tally::default();
     let mut by_collection: BTreeMap<String, (String, Tally)> = BTreeMap::new();

@@ -2,12 +2,14 @@
 //! database transaction (which appends to the change log), then wakes the indexer.
 //! Everything here is synchronous; handlers run it inside `web::block`.
 
+use verity_core::role::Level;
 use verity_core::{Interval, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
 use verity_store::cards::{self, Card, CardEdit, CardMeta, EditOutcome, NewCard, Saved};
 use verity_store::users::{self, User};
 use verity_store::verification::{self, Request};
 use verity_store::{DbConnection, StoreError, collections, groups, reminders};
 
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -49,24 +51,11 @@ impl Content {
     }
 }
 
-fn require_writer(user: &User) -> Result<(), ApiError> {
-    if user.role.can_write() { Ok(()) } else { Err(ApiError::Forbidden("viewers cannot change cards")) }
-}
-
 /// The names a user verifies as: their own and their groups'.
 pub fn verifier_names(conn: &mut DbConnection, user: &User) -> Result<Vec<String>, StoreError> {
     let mut names = groups::of_user(conn, user.id)?;
     names.insert(0, user.username.clone());
     Ok(names)
-}
-
-/// May `user` vouch for `card`? Its verifier, a member of its verifier group, or an admin.
-pub fn may_verify(conn: &mut DbConnection, user: &User, card: &Card) -> Result<bool, StoreError> {
-    if user.role == Role::Admin {
-        return Ok(true);
-    }
-    let Some(verifier) = card.verifier.as_deref() else { return Ok(false) };
-    Ok(verifier == user.username || verifier_names(conn, user)?.iter().any(|n| n == verifier))
 }
 
 /// The people a verifier name stands for: the user, or the group's members.
@@ -77,14 +66,6 @@ pub fn people_of(conn: &mut DbConnection, verifier: &str) -> Result<Vec<String>,
     groups::members(conn, verifier)
 }
 
-fn live_card(conn: &mut DbConnection, slug: &str) -> Result<Card, StoreError> {
-    let card = cards::by_slug(conn, slug)?;
-    if card.archived_at.is_some() {
-        return Err(StoreError::NotFound(format!("card `{slug}`")));
-    }
-    Ok(card)
-}
-
 pub fn create_card(
     state: &AppState,
     user: &User,
@@ -92,11 +73,16 @@ pub fn create_card(
     content: Content,
     message: &str,
 ) -> Result<Saved, ApiError> {
-    require_writer(user)?;
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
+        let access = Access::load(c, user)?;
+        // A collection the person may not read does not exist for them.
         let collection = collections::find(c, collection)?
+            .filter(|found| access.level(found.id).is_some())
             .ok_or_else(|| ApiError::Invalid(format!("collection `{collection}` does not exist")))?;
+        if !access.can(collection.id, Level::Write) {
+            return Err(ApiError::Forbidden("you may not add cards to this collection"));
+        }
         let new = NewCard {
             slug: Slug::from_text(&content.title, "card"),
             collection_id: collection.id,
@@ -141,13 +127,13 @@ pub fn update_card(
     message: &str,
     and_verify: bool,
 ) -> Result<Update, ApiError> {
-    require_writer(user)?;
     let now = state.clock.now();
     let update = state.store.write(|c| -> Result<Update, ApiError> {
-        let card = live_card(c, slug)?;
+        let access = Access::load(c, user)?;
+        let card = access.card(c, slug, Level::Write)?;
         cards::lock(c, card.id)?;
         let card = cards::by_id(c, card.id)?;
-        let by_verifier = may_verify(c, user, &card)?;
+        let by_verifier = access.may_verify(c, &card)?;
         if and_verify && !by_verifier {
             return Err(ApiError::Forbidden("only the card's verifier may verify it"));
         }
@@ -227,7 +213,7 @@ fn merge(c: &mut DbConnection, head: &Card, base_rev: i32, mine: Content) -> Res
 /// Makes an old revision's content the newest revision (nothing is ever rewritten).
 pub fn restore_card(state: &AppState, user: &User, slug: &str, rev: i32) -> Result<Update, ApiError> {
     let (old, head) = state.store.read(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
+        let card = Access::load(c, user)?.card(c, slug, Level::Write)?;
         Ok((cards::revision(c, card.id, rev)?, card.head_rev))
     })?;
     let content = Content::validate(&old.title, old.body, &old.tags)?;
@@ -256,8 +242,9 @@ pub fn create_collection(
 pub fn verify_card(state: &AppState, user: &User, slug: &str, note: &str) -> Result<Saved, ApiError> {
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
-        if !may_verify(c, user, &card)? {
+        let access = Access::load(c, user)?;
+        let card = access.card(c, slug, Level::Read)?;
+        if !access.may_verify(c, &card)? {
             return Err(ApiError::Forbidden(
                 "only the card's verifier (or a member of its verifier group) or an admin may verify it",
             ));
@@ -282,8 +269,9 @@ pub fn assign_verifier(
     let verifier = verifier.trim();
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
-        let allowed = may_verify(c, user, &card)? || card.owner.as_deref() == Some(user.username.as_str());
+        let access = Access::load(c, user)?;
+        let card = access.card(c, slug, Level::Read)?;
+        let allowed = access.may_verify(c, &card)? || card.owner.as_deref() == Some(user.username.as_str());
         if !allowed {
             return Err(ApiError::Forbidden("only the card's verifier, its owner or an admin may reassign it"));
         }
@@ -305,7 +293,7 @@ pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: 
     }
     let now = state.clock.now();
     state.store.write(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
+        let card = Access::load(c, user)?.card(c, slug, Level::Read)?;
         let request = verification::request(c, card.id, &user.username, comment, now)?;
         let people = match card.verifier.as_deref() {
             Some(v) => people_of(c, v)?,
@@ -328,8 +316,9 @@ pub fn answer_request(state: &AppState, user: &User, slug: &str, id: i64, answer
     }
     let now = state.clock.now();
     state.store.write(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
-        if !may_verify(c, user, &card)? {
+        let access = Access::load(c, user)?;
+        let card = access.card(c, slug, Level::Read)?;
+        if !access.may_verify(c, &card)? {
             return Err(ApiError::Forbidden("only the card's verifier may answer its requests"));
         }
         let request = verification::get_request(c, id)?;
@@ -375,13 +364,18 @@ pub fn add_group_member(state: &AppState, user: &User, group: &str, username: &s
     })
 }
 
-/// Markdown to HTML with `[[wiki links]]` resolved against the cards that exist now.
-pub fn render_with_links(conn: &mut DbConnection, markdown: &str) -> Result<verity_core::SafeHtml, StoreError> {
+/// Markdown to HTML with `[[wiki links]]` resolved against the cards that exist now
+/// (for the reader: cards in `hidden` collections stay unresolved).
+pub fn render_with_links(
+    conn: &mut DbConnection,
+    markdown: &str,
+    hidden: &[i64],
+) -> Result<verity_core::SafeHtml, StoreError> {
     let targets = verity_core::markdown::wikilinks(markdown);
     let resolved: std::collections::HashMap<String, String> = if targets.is_empty() {
         Default::default()
     } else {
-        cards::resolve_links(conn, &targets)?.into_iter().collect()
+        cards::resolve_links(conn, &targets, hidden)?.into_iter().collect()
     };
     Ok(verity_core::markdown::render_linked(markdown, &|t| resolved.get(t).cloned()))
 }
@@ -389,10 +383,9 @@ pub fn render_with_links(conn: &mut DbConnection, markdown: &str) -> Result<veri
 /// Archives a card: it leaves search and lists, keeps its history, and its file (if it
 /// has one) moves out of the synced folder.
 pub fn archive_card(state: &AppState, user: &User, slug: &str) -> Result<Saved, ApiError> {
-    require_writer(user)?;
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
-        let card = live_card(c, slug)?;
+        let card = Access::load(c, user)?.card(c, slug, Level::Write)?;
         Ok(cards::archive(c, card.id, now)?)
     })?;
     state.indexer.wake();
@@ -404,10 +397,9 @@ pub fn archive_card(state: &AppState, user: &User, slug: &str) -> Result<Saved, 
 
 /// Brings an archived card back (and its file, if it had one).
 pub fn unarchive_card(state: &AppState, user: &User, slug: &str) -> Result<Saved, ApiError> {
-    require_writer(user)?;
     let now = state.clock.now();
     let saved = state.store.write(|c| -> Result<_, ApiError> {
-        let card = cards::by_slug(c, slug)?;
+        let card = Access::load(c, user)?.any_card(c, slug, Level::Write)?;
         if card.archived_at.is_none() {
             return Err(ApiError::Invalid(format!("card `{slug}` is not archived")));
         }

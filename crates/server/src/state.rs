@@ -6,6 +6,7 @@ use verity_store::Store;
 
 use crate::auth::TokenKeys;
 use crate::indexer::IndexerHandle;
+use crate::limits::SignInLimiter;
 use crate::sync::SyncHandle;
 
 /// Everything a request needs, built once and shared (`web::Data<AppState>`).
@@ -15,6 +16,7 @@ pub struct AppState {
     pub indexer: IndexerHandle,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
+    pub limiter: SignInLimiter,
     /// The content folder's sync, when serving one.
     pub sync: Option<SyncHandle>,
 }

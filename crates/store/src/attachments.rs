@@ -13,9 +13,10 @@ pub struct Attachment {
     pub id: i64,
     pub content_type: String,
     pub bytes: Vec<u8>,
+    pub uploaded_by: String,
 }
 
-/// Stores bytes (or finds the same bytes stored before) and returns the id.
+/// Stores bytes (or finds the same bytes the same person stored before) and returns the id.
 pub fn store(
     conn: &mut DbConnection,
     sha256: &str,
@@ -26,6 +27,8 @@ pub fn store(
 ) -> Result<i64> {
     let existing: Option<i64> = attachments::table
         .filter(attachments::sha256.eq(sha256).and(attachments::content_type.eq(content_type)))
+        // Per uploader: who uploaded a file decides who may fetch it before a card shows it.
+        .filter(attachments::uploaded_by.eq(by))
         .select(attachments::id)
         .first(conn)
         .optional()?;
@@ -46,12 +49,12 @@ pub fn store(
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Attachment> {
-    let (content_type, data): (String, String) = attachments::table
+    let (content_type, data, uploaded_by): (String, String, String) = attachments::table
         .find(id)
-        .select((attachments::content_type, attachments::data))
+        .select((attachments::content_type, attachments::data, attachments::uploaded_by))
         .first(conn)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("attachment {id}")))?;
     let bytes = STANDARD.decode(data).map_err(|e| StoreError::Corrupt(format!("attachment {id}: {e}")))?;
-    Ok(Attachment { id, content_type, bytes })
+    Ok(Attachment { id, content_type, bytes, uploaded_by })
 }

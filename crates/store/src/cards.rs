@@ -17,7 +17,9 @@ use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to
 pub struct Card {
     pub id: i64,
     pub slug: String,
+    /// The collection's slug.
     pub collection: String,
+    pub collection_id: i64,
     pub title: String,
     pub body: String,
     pub tags: Vec<String>,
@@ -64,6 +66,7 @@ impl Card {
 struct CardRow {
     id: i64,
     slug: String,
+    collection_id: i64,
     title: String,
     body: String,
     owner: Option<String>,
@@ -95,6 +98,7 @@ impl CardRow {
             id: self.id,
             slug: self.slug,
             collection,
+            collection_id: self.collection_id,
             title: self.title,
             body: self.body,
             tags,
@@ -484,6 +488,8 @@ pub struct ListQuery {
     pub order: Order,
     pub limit: i64,
     pub offset: i64,
+    /// Collections the reader may not see (by id): their cards are left out.
+    pub hidden_collections: Vec<i64>,
 }
 
 type Filtered<'a> = diesel::dsl::IntoBoxed<
@@ -501,6 +507,9 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     let mut q = cards::table.inner_join(collections::table).filter(cards::archived_at.is_null()).into_boxed();
     if let Some(collection) = &query.collection {
         q = q.filter(collections::slug.eq(collection));
+    }
+    if !query.hidden_collections.is_empty() {
+        q = q.filter(cards::collection_id.ne_all(&query.hidden_collections));
     }
     let now = to_db(now);
     q = match query.status {
@@ -597,11 +606,12 @@ pub struct RecentChange {
     pub at: DateTime<Utc>,
 }
 
-/// The newest revisions of live cards, newest first.
-pub fn recent_changes(conn: &mut DbConnection, limit: i64) -> Result<Vec<RecentChange>> {
+/// The newest revisions of live cards outside `hidden` collections, newest first.
+pub fn recent_changes(conn: &mut DbConnection, limit: i64, hidden: &[i64]) -> Result<Vec<RecentChange>> {
     let rows: Vec<(String, String, String, i32, String, String, NaiveDateTime)> = card_revisions::table
         .inner_join(cards::table.inner_join(collections::table))
         .filter(cards::archived_at.is_null())
+        .filter(cards::collection_id.ne_all(hidden))
         .order((card_revisions::created_at.desc(), card_revisions::id.desc()))
         .limit(limit)
         .select((
@@ -685,11 +695,13 @@ pub fn sync_conflicts(conn: &mut DbConnection) -> Result<Vec<(String, String, Op
         .load(conn)?)
 }
 
-/// Records the card's `[[wiki link]]` targets (lower-cased), for backlinks.
+/// Records the card's `[[wiki link]]` targets (lower-cased), for backlinks, and the
+/// attachments it shows (as their `/attachments/ID` paths), for who may fetch them.
 fn replace_links(conn: &mut DbConnection, id: i64, body: &str) -> Result<()> {
     diesel::delete(card_links::table.filter(card_links::card_id.eq(id))).execute(conn)?;
     let mut targets: Vec<String> =
         verity_core::markdown::wikilinks(body).into_iter().map(|t| t.to_lowercase()).collect();
+    targets.extend(attachment_ids(body).into_iter().map(attachment_path));
     targets.sort();
     targets.dedup();
     for target in targets {
@@ -700,12 +712,39 @@ fn replace_links(conn: &mut DbConnection, id: i64, body: &str) -> Result<()> {
     Ok(())
 }
 
-/// Live cards that link to `card` by its slug or its title: (slug, title), by title.
-pub fn backlinks(conn: &mut DbConnection, card: &Card) -> Result<Vec<(String, String)>> {
+fn attachment_path(id: i64) -> String {
+    format!("/attachments/{id}")
+}
+
+/// The attachment ids a body refers to (`/attachments/ID`).
+pub fn attachment_ids(body: &str) -> Vec<i64> {
+    body.match_indices("/attachments/")
+        .filter_map(|(at, m)| {
+            let digits: String = body[at + m.len()..].chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+/// Does a live card outside `hidden` collections show attachment `id`?
+pub fn attachment_is_shown(conn: &mut DbConnection, id: i64, hidden: &[i64]) -> Result<bool> {
+    let n: i64 = card_links::table
+        .inner_join(cards::table)
+        .filter(card_links::target.eq(attachment_path(id)).and(cards::archived_at.is_null()))
+        .filter(cards::collection_id.ne_all(hidden))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Live cards outside `hidden` collections that link to `card` by its slug or its
+/// title: (slug, title), by title.
+pub fn backlinks(conn: &mut DbConnection, card: &Card, hidden: &[i64]) -> Result<Vec<(String, String)>> {
     let keys = [card.slug.to_lowercase(), card.title.to_lowercase()];
     Ok(card_links::table
         .inner_join(cards::table)
         .filter(card_links::target.eq_any(keys).and(cards::archived_at.is_null()).and(cards::id.ne(card.id)))
+        .filter(cards::collection_id.ne_all(hidden))
         .select((cards::slug, cards::title))
         .distinct()
         .order(cards::title.asc())
@@ -713,13 +752,15 @@ pub fn backlinks(conn: &mut DbConnection, card: &Card) -> Result<Vec<(String, St
 }
 
 /// Which live card each wiki-link target names: a slug, an exact title, or a title that
-/// slugifies to a card's slug. Returns (target as written, slug).
-pub fn resolve_links(conn: &mut DbConnection, targets: &[String]) -> Result<Vec<(String, String)>> {
+/// slugifies to a card's slug. Cards in `hidden` collections are not linked to (as if
+/// they did not exist). Returns (target as written, slug).
+pub fn resolve_links(conn: &mut DbConnection, targets: &[String], hidden: &[i64]) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for target in targets {
         let as_slug = verity_core::Slug::from_text(target, "card").into_string();
         let found: Option<String> = cards::table
             .filter(cards::archived_at.is_null())
+            .filter(cards::collection_id.ne_all(hidden))
             .filter(cards::slug.eq(target).or(cards::title.eq(target)).or(cards::slug.eq(&as_slug)))
             .select(cards::slug)
             .order(cards::id.asc())
@@ -735,11 +776,12 @@ pub fn resolve_links(conn: &mut DbConnection, targets: &[String]) -> Result<Vec<
 /// A line of the archive: (slug, title, collection, archived at).
 pub type ArchivedCard = (String, String, String, DateTime<Utc>);
 
-/// Archived cards, most recently archived first.
-pub fn archived(conn: &mut DbConnection, limit: i64) -> Result<Vec<ArchivedCard>> {
+/// Archived cards outside `hidden` collections, most recently archived first.
+pub fn archived(conn: &mut DbConnection, limit: i64, hidden: &[i64]) -> Result<Vec<ArchivedCard>> {
     let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = cards::table
         .inner_join(collections::table)
         .filter(cards::archived_at.is_not_null())
+        .filter(cards::collection_id.ne_all(hidden))
         .order(cards::archived_at.desc())
         .limit(limit)
         .select((cards::slug, cards::title, collections::slug, cards::archived_at))

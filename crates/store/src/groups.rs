@@ -78,3 +78,13 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<(String, Vec<String>)>> {
         })
         .collect()
 }
+
+/// Removes `user_id` from the group; false if they were not in it.
+pub fn remove_member(conn: &mut DbConnection, name: &str, user_id: i64) -> Result<bool> {
+    let group_id = id_of(conn, name)?;
+    let n = diesel::delete(
+        group_members::table.filter(group_members::group_id.eq(group_id).and(group_members::user_id.eq(user_id))),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}

@@ -4,6 +4,7 @@
 //! card mutation is one transaction ([`Store::write`]) that also appends its row to the
 //! `changes` outbox, so the index can always catch up from the database.
 
+pub mod access;
 pub mod attachments;
 pub mod cards;
 pub mod changes;
@@ -15,6 +16,7 @@ pub mod health;
 pub mod reminders;
 mod schema;
 pub mod search_log;
+pub mod tokens;
 pub mod users;
 pub mod verification;
 

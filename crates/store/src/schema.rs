@@ -206,7 +206,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    collection_access (id) {
+        id -> BigInt,
+        collection_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        level -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    revoked_sessions (jti) {
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(card_links -> cards (card_id));
+diesel::joinable!(collection_access -> collections (collection_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(verification_requests -> cards (card_id));
@@ -229,5 +260,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_snapshots,
     card_links,
     attachments,
-    search_log
+    search_log,
+    collection_access,
+    api_tokens,
+    revoked_sessions
 );

@@ -119,3 +119,52 @@ pub fn set_password_hash(conn: &mut DbConnection, username: &str, hash: &str) ->
     }
     Ok(())
 }
+
+/// Every account, by username.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<User>> {
+    let rows: Vec<UserRow> = users::table.order(users::username.asc()).load(conn)?;
+    rows.into_iter().map(|row| row.into_user().map(|(user, _)| user)).collect()
+}
+
+/// What an admin may change about an account; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Applies a change. Disabling an account also revokes its tokens, so that re-enabling
+/// it later does not bring old sessions back.
+pub fn update(conn: &mut DbConnection, username: &str, change: &UserChange) -> Result<User> {
+    let user = get(conn, username)?;
+    let target = users::table.find(user.id);
+    if let Some(name) = &change.display_name {
+        diesel::update(target).set(users::display_name.eq(name)).execute(conn)?;
+    }
+    if let Some(email) = &change.email {
+        diesel::update(target).set(users::email.eq(email.as_deref())).execute(conn)?;
+    }
+    if let Some(role) = change.role {
+        diesel::update(target).set(users::role.eq(role.as_str())).execute(conn)?;
+    }
+    if let Some(disabled) = change.disabled {
+        diesel::update(target).set(users::disabled.eq(i32::from(disabled))).execute(conn)?;
+        if disabled && !user.disabled {
+            revoke_tokens(conn, user.id)?;
+        }
+    }
+    get(conn, username)
+}
+
+/// Signs the user out everywhere: every token issued so far stops working.
+pub fn revoke_tokens(conn: &mut DbConnection, user_id: i64) -> Result<()> {
+    diesel::update(users::table.find(user_id)).set(users::token_version.eq(users::token_version + 1)).execute(conn)?;
+    Ok(())
+}
+
+/// Enabled admins: the last one may not be demoted or disabled.
+pub fn active_admins(conn: &mut DbConnection) -> Result<i64> {
+    Ok(users::table.filter(users::role.eq(Role::Admin.as_str()).and(users::disabled.eq(0))).count().get_result(conn)?)
+}

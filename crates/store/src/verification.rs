@@ -179,8 +179,14 @@ pub struct QueueEntry {
 }
 
 /// Cards verified by any of `verifiers` (a username and their groups) that are stale, due
-/// soon, unverified or have an open request; most overdue first.
-pub fn queue(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) -> Result<Vec<QueueEntry>> {
+/// soon, unverified or have an open request, outside `hidden` collections; most overdue
+/// first.
+pub fn queue(
+    conn: &mut DbConnection,
+    verifiers: &[String],
+    hidden: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<QueueEntry>> {
     let open: Vec<(i64, NaiveDateTime)> = requests::table
         .inner_join(cards_t::table)
         .filter(requests::resolved_at.is_null().and(cards_t::verifier.eq_any(verifiers)))
@@ -190,6 +196,7 @@ pub fn queue(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) 
     let ids: Vec<i64> = cards_t::table
         .filter(cards_t::verifier.eq_any(verifiers).and(cards_t::archived_at.is_null()))
         .filter(cards_t::trusted.eq(0).or(cards_t::due_soon_at.le(to_db(now))).or(cards_t::id.eq_any(&open_ids)))
+        .filter(cards_t::collection_id.ne_all(hidden))
         .select(cards_t::id)
         .load(conn)?;
     let mut entries: Vec<QueueEntry> = cards::many(conn, &ids)?
@@ -213,7 +220,7 @@ pub fn queue(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) 
 }
 
 /// How many cards wait for any of `verifiers` (the number on the "Verify" link).
-pub fn queue_count(conn: &mut DbConnection, verifiers: &[String], now: DateTime<Utc>) -> Result<i64> {
+pub fn queue_count(conn: &mut DbConnection, verifiers: &[String], hidden: &[i64], now: DateTime<Utc>) -> Result<i64> {
     let open_ids: Vec<i64> = requests::table
         .inner_join(cards_t::table)
         .filter(requests::resolved_at.is_null().and(cards_t::verifier.eq_any(verifiers)))
@@ -222,6 +229,7 @@ pub fn queue_count(conn: &mut DbConnection, verifiers: &[String], now: DateTime<
     Ok(cards_t::table
         .filter(cards_t::verifier.eq_any(verifiers).and(cards_t::archived_at.is_null()))
         .filter(cards_t::trusted.eq(0).or(cards_t::due_soon_at.le(to_db(now))).or(cards_t::id.eq_any(&open_ids)))
+        .filter(cards_t::collection_id.ne_all(hidden))
         .count()
         .get_result(conn)?)
 }

@@ -2,16 +2,18 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use verity_core::Status;
+use verity_core::role::Level;
 use verity_index::{SearchRequest, SearchResults};
 use verity_store::cards::{self, Card, EditOutcome, ListQuery, Order, Revision};
 use verity_store::users::User;
 use verity_store::{collections, groups, reminders, search_log, verification};
 
+use crate::access::Access;
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
 use crate::service::{self, Content};
@@ -61,11 +63,9 @@ struct LoginBody {
     password: String,
 }
 
-async fn api_login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> ApiResult {
+async fn api_login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginBody>) -> ApiResult {
     let LoginBody { username, password } = body.into_inner();
-    let st = state.clone();
-    let user = web::block(move || auth::authenticate(&st, &username, &password)).await??;
-    let user = user.ok_or(ApiError::Unauthorized("wrong username or password"))?;
+    let user = auth::sign_in(&state, &auth::client_address(&req), username, password).await?;
     let token = state.tokens.issue(&user)?;
     Ok(HttpResponse::Ok().json(
         json!({"token": token, "expires_in": auth::TOKEN_TTL_SECS, "username": user.username, "role": user.role}),
@@ -146,32 +146,40 @@ fn parse_status(s: Option<&str>) -> Result<Option<Status>, ApiError> {
     }
 }
 
-async fn api_list_cards(state: web::Data<AppState>, _user: AuthUser, params: web::Query<ListParams>) -> ApiResult {
-    let query = ListQuery {
+async fn api_list_cards(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    params: web::Query<ListParams>,
+) -> ApiResult {
+    let mut query = ListQuery {
         collection: params.collection.clone().filter(|c| !c.is_empty()),
         status: parse_status(params.status.as_deref())?,
         order: Order::Recent,
         limit: params.limit.unwrap_or(50).min(MAX_LIMIT) as i64,
         offset: params.offset.unwrap_or(0).min(i64::MAX as usize) as i64,
+        hidden_collections: Vec::new(),
     };
     let now = state.clock.now();
     let st = state.clone();
-    let (total, cards) = web::block(move || st.store.read(|c| cards::list(c, &query, now))).await??;
+    let (total, cards) = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            query.hidden_collections = Access::load(c, &user)?.hidden_ids();
+            Ok(cards::list(c, &query, now)?)
+        })
+    })
+    .await??;
     let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
     Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
 }
 
-async fn load_card(state: &web::Data<AppState>, slug: String) -> Result<Card, ApiError> {
-    let st = state.clone();
-    let card = web::block(move || st.store.read(|c| cards::by_slug(c, &slug))).await??;
-    if card.archived_at.is_some() {
-        return Err(ApiError::NotFound(format!("card `{}` not found", card.slug)));
-    }
-    Ok(card)
+/// A live card the user may read (404 for one they may not, as for one that is not there).
+async fn load_card(state: &web::Data<AppState>, user: &User, slug: String) -> Result<Card, ApiError> {
+    let (st, user) = (state.clone(), user.clone());
+    web::block(move || st.store.read(|c| Access::load(c, &user)?.card(c, &slug, Level::Read))).await?
 }
 
-async fn api_get_card(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
-    let card = load_card(&state, slug.into_inner()).await?;
+async fn api_get_card(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>) -> ApiResult {
+    let card = load_card(&state, &user, slug.into_inner()).await?;
     Ok(HttpResponse::Ok().json(card_json(&card, state.clock.now(), true)))
 }
 
@@ -230,7 +238,7 @@ async fn api_update_card(
     let tags = match tags {
         Some(tags) => tags,
         // Tags left out stay as they are.
-        None => load_card(&state, slug.clone()).await?.tags,
+        None => load_card(&state, &user, slug.clone()).await?.tags,
     };
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
@@ -258,17 +266,25 @@ async fn update_response(state: &web::Data<AppState>, wait: &WaitParam, update: 
     HttpResponse::Ok().json(v)
 }
 
-async fn api_list_revisions(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
-    let card = load_card(&state, slug.into_inner()).await?;
+async fn api_list_revisions(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+) -> ApiResult {
+    let card = load_card(&state, &user, slug.into_inner()).await?;
     let st = state.clone();
     let revisions = web::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
     let revisions: Vec<Value> = revisions.iter().map(|r| revision_json(r, false)).collect();
     Ok(HttpResponse::Ok().json(json!({"revisions": revisions})))
 }
 
-async fn api_get_revision(state: web::Data<AppState>, _user: AuthUser, path: web::Path<(String, i32)>) -> ApiResult {
+async fn api_get_revision(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<(String, i32)>,
+) -> ApiResult {
     let (slug, rev) = path.into_inner();
-    let card = load_card(&state, slug).await?;
+    let card = load_card(&state, &user, slug).await?;
     let st = state.clone();
     let revision = web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
     Ok(HttpResponse::Ok().json(revision_json(&revision, true)))
@@ -304,6 +320,7 @@ impl SearchParams {
             status: parse_status(pick(&self.status, "status").as_deref())?,
             limit: self.limit.unwrap_or(default_limit).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0).min(100_000),
+            // Set from the searcher's rights by `run_search`.
             hidden_collections: Vec::new(),
         })
     }
@@ -326,12 +343,19 @@ fn split_operators(q: &str) -> (String, Vec<(&'static str, String)>) {
     (words.join(" "), operators)
 }
 
-/// Runs a search off the async threads and times it.
-pub async fn run_search(state: &web::Data<AppState>, req: SearchRequest) -> Result<(SearchResults, f64), ApiError> {
-    let st = state.clone();
+/// Runs a search for `user` off the async threads and times it. Collections the user
+/// may not read are left out inside the index query, so no hit, count, facet or snippet
+/// reveals them.
+pub async fn run_search(
+    state: &web::Data<AppState>,
+    user: &User,
+    mut req: SearchRequest,
+) -> Result<(SearchResults, f64), ApiError> {
+    let (st, user) = (state.clone(), user.clone());
     let now = state.clock.now();
     web::block(move || {
         let started = Instant::now();
+        req.hidden_collections = st.store.read(|c| Access::load(c, &user))?.hidden_slugs();
         let results = st.index.search(&req, now)?;
         Ok((results, started.elapsed().as_secs_f64() * 1000.0))
     })
@@ -386,7 +410,7 @@ async fn api_search(
     params: web::Query<SearchParams>,
 ) -> ApiResult {
     let req = params.request(20)?;
-    let (results, took_ms) = run_search(&state, req).await?;
+    let (results, took_ms) = run_search(&state, &user, req).await?;
     let search_id = log_search(&state, &user, &params, results.total).await;
     let hits: Vec<HitJson> = results
         .hits
@@ -418,12 +442,27 @@ async fn api_search(
     })))
 }
 
-async fn api_list_collections(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
-    let st = state.clone();
-    let list = web::block(move || st.store.read(collections::list_with_counts)).await??;
+/// The collections the user may read, with their level there.
+pub async fn readable_collections(
+    state: &web::Data<AppState>,
+    user: &User,
+) -> Result<Vec<(collections::Collection, i64, Level)>, ApiError> {
+    let (st, user) = (state.clone(), user.clone());
+    web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let access = Access::load(c, &user)?;
+            let list = collections::list_with_counts(c)?;
+            Ok(list.into_iter().filter_map(|(col, n)| access.level(col.id).map(|level| (col, n, level))).collect())
+        })
+    })
+    .await?
+}
+
+async fn api_list_collections(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let list = readable_collections(&state, &user).await?;
     let list: Vec<Value> = list
         .iter()
-        .map(|(c, n)| json!({"slug": c.slug, "name": c.name, "description": c.description, "cards": n, "default_verify_every": c.default_interval.canonical()}))
+        .map(|(c, n, level)| json!({"slug": c.slug, "name": c.name, "description": c.description, "cards": n, "default_verify_every": c.default_interval.canonical(), "level": level}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"collections": list})))
 }
@@ -502,8 +541,12 @@ fn request_json(r: &verification::Request) -> Value {
     })
 }
 
-async fn api_verification_history(state: web::Data<AppState>, _user: AuthUser, slug: web::Path<String>) -> ApiResult {
-    let card = load_card(&state, slug.into_inner()).await?;
+async fn api_verification_history(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+) -> ApiResult {
+    let card = load_card(&state, &user, slug.into_inner()).await?;
     let st = state.clone();
     let (history, requests) = web::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
@@ -558,13 +601,14 @@ async fn api_answer_request(
 pub async fn load_queue(state: &web::Data<AppState>, user: User) -> Result<Vec<verification::QueueEntry>, ApiError> {
     let st = state.clone();
     let now = state.clock.now();
-    Ok(web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
+    web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let hidden = Access::load(c, &user)?.hidden_ids();
             let names = service::verifier_names(c, &user)?;
-            verification::queue(c, &names, now)
+            Ok(verification::queue(c, &names, &hidden, now)?)
         })
     })
-    .await??)
+    .await?
 }
 
 async fn api_queue(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
@@ -584,10 +628,8 @@ async fn api_queue(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiR
     Ok(HttpResponse::Ok().json(json!({"cards": cards})))
 }
 
-async fn api_health(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
-    let st = state.clone();
-    let now = state.clock.now();
-    let health = web::block(move || crate::health::compute(&st.store, now)).await??;
+async fn api_health(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let health = crate::health::for_user(&state, &user).await?;
     Ok(HttpResponse::Ok().json(health))
 }
 
@@ -672,13 +714,19 @@ struct RenderBody {
 }
 
 /// The live preview: exactly the card page's Markdown pipeline.
-async fn api_render(state: web::Data<AppState>, _user: AuthUser, body: web::Json<RenderBody>) -> ApiResult {
+async fn api_render(state: web::Data<AppState>, AuthUser(user): AuthUser, body: web::Json<RenderBody>) -> ApiResult {
     let body = body.into_inner().body;
     if body.len() > verity_core::max_card_bytes() {
         return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::max_card_bytes())));
     }
     let st = state.clone();
-    let html = web::block(move || st.store.read(|c| service::render_with_links(c, &body))).await??;
+    let html = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let hidden = Access::load(c, &user)?.hidden_ids();
+            Ok(service::render_with_links(c, &body, &hidden)?)
+        })
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(json!({"html": html.as_str()})))
 }
 
@@ -691,11 +739,11 @@ pub struct DiffParams {
 
 async fn api_diff(
     state: web::Data<AppState>,
-    _user: AuthUser,
+    AuthUser(user): AuthUser,
     slug: web::Path<String>,
     params: web::Query<DiffParams>,
 ) -> ApiResult {
-    let card = load_card(&state, slug.into_inner()).await?;
+    let card = load_card(&state, &user, slug.into_inner()).await?;
     let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
     let st = state.clone();
     let (a, b) = web::block(move || {

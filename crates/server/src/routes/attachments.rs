@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use verity_store::attachments;
 
+use crate::access::Access;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -74,10 +75,26 @@ async fn api_upload(
     ))
 }
 
-async fn serve(state: web::Data<AppState>, _user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+/// An attachment is served to whoever uploaded it and to whoever may read a card that
+/// shows it; to anyone else it does not exist.
+async fn serve(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let st = state.clone();
-    let file = web::block(move || st.store.read(|c| attachments::get(c, id))).await??;
+    let file = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let file = attachments::get(c, id)?;
+            let hidden = Access::load(c, &user)?.hidden_ids();
+            let allowed = user.role == verity_core::Role::Admin
+                || file.uploaded_by == user.username
+                || verity_store::cards::attachment_is_shown(c, id, &hidden)?;
+            if allowed { Ok(file) } else { Err(ApiError::NotFound(format!("attachment {id} not found"))) }
+        })
+    })
+    .await??;
     // Decided again from the bytes: what is stored never widens what is shown.
     let (content_type, inline) = sniff(&file.bytes);
     let disposition = if inline { "inline".to_owned() } else { format!("attachment; filename=\"attachment-{id}\"") };

@@ -1,3 +1,5 @@
+pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod attachments;
@@ -17,11 +19,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(api::configure)
+                .configure(accounts::configure)
                 .configure(attachments::configure_api)
                 .default_service(web::to(api_not_found)),
         )
         .configure(attachments::configure_pages)
         .configure(assets::configure)
+        .configure(admin::configure)
         .configure(pages::configure)
         .default_service(web::to(pages::not_found));
 }

@@ -1,19 +1,22 @@
 //! The HTML pages. They work without JavaScript; errors render as pages, not JSON.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 use verity_core::markdown;
+use verity_core::role::Level;
 use verity_index::SearchRequest;
 use verity_store::cards::{self, Card, ListQuery, Order};
 use verity_store::users::User;
 use verity_store::{collections, reminders, verification};
 
+use crate::access::Access;
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
-use crate::routes::api::{DiffParams, SearchParams, load_queue, log_search, run_search, search_report};
+use crate::routes::api::{
+    DiffParams, SearchParams, load_queue, log_search, readable_collections, run_search, search_report,
+};
 use crate::service;
 use crate::service::Content;
 use crate::state::AppState;
@@ -109,15 +112,17 @@ pub async fn not_found() -> HttpResponse {
 }
 
 async fn show_home(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
-    let (results, _) = run_search(&state, SearchRequest { limit: 1, ..SearchRequest::default() }).await?;
-    let st = state.clone();
-    let (recent, collections) = web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
-            Ok((cards::recent_changes(c, 12)?, collections::list_with_counts(c)?))
+    let (results, _) = run_search(&state, &nav.user, SearchRequest { limit: 1, ..SearchRequest::default() }).await?;
+    let (st, user) = (state.clone(), nav.user.clone());
+    let recent = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let hidden = Access::load(c, &user)?.hidden_ids();
+            Ok(cards::recent_changes(c, 12, &hidden)?)
         })
     })
     .await??;
-    let collections: Vec<(String, String, i64)> = collections.into_iter().map(|(c, n)| (c.slug, c.name, n)).collect();
+    let collections: Vec<(String, String, i64)> =
+        readable_collections(&state, &nav.user).await?.into_iter().map(|(c, n, _)| (c.slug, c.name, n)).collect();
     Ok(views::home::home(&views::home::Home {
         nav: &nav,
         total: results.total as u64,
@@ -143,7 +148,7 @@ async fn show_search(
     }
     let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
     params.offset = Some(req.offset);
-    let (results, took_ms) = run_search(&state, req).await?;
+    let (results, took_ms) = run_search(&state, &nav.user, req).await?;
     let search_id = log_search(&state, &nav.user, &params, results.total).await;
     Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE, search_id))
 }
@@ -164,26 +169,26 @@ async fn show_card(
     let slug = slug.into_inner();
     let st = state.clone();
     let user = nav.user.clone();
-    let (card, revisions, panel, html_body, backlinks) = web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
-            let card = cards::by_slug(c, &slug)?;
+    let (card, revisions, panel, html_body, backlinks, access) = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let access = Access::load(c, &user)?;
+            let card = access.card(c, &slug, Level::Read)?;
+            let hidden = access.hidden_ids();
             let revisions = cards::revisions(c, card.id)?.len();
-            let may_verify = service::may_verify(c, &user, &card)?;
-            let html = service::render_with_links(c, markdown::without_title_heading(&card.body, &card.title))?;
-            let backlinks = cards::backlinks(c, &card)?;
+            let may_verify = access.may_verify(c, &card)?;
+            let html =
+                service::render_with_links(c, markdown::without_title_heading(&card.body, &card.title), &hidden)?;
+            let backlinks = cards::backlinks(c, &card, &hidden)?;
             let panel = VerificationPanel {
                 may_verify,
                 may_assign: may_verify || card.owner.as_deref() == Some(user.username.as_str()),
                 history: verification::history(c, card.id)?,
                 requests: verification::requests_for(c, card.id)?,
             };
-            Ok((card, revisions, panel, html, backlinks))
+            Ok((card, revisions, panel, html, backlinks, access))
         })
     })
     .await??;
-    if card.archived_at.is_some() {
-        return Err(ApiError::NotFound("card".into()).into());
-    }
     if let Some(search) = params.from_search {
         let (st, username, slug) = (state.clone(), nav.user.username.clone(), card.slug.clone());
         let _ =
@@ -193,8 +198,9 @@ async fn show_card(
     let st = state.clone();
     let now = state.clock.now();
     let id = card.id;
+    let hidden = access.hidden_slugs();
     // Related cards are a suggestion: if finding them fails, the card still shows.
-    let related = match web::block(move || st.index.related(id, 5, &[], now)).await {
+    let related = match web::block(move || st.index.related(id, 5, &hidden, now)).await {
         Ok(Ok(hits)) => hits,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "related cards unavailable");
@@ -227,10 +233,10 @@ struct NewParams {
     collection: Option<String>,
 }
 
-async fn collection_options(state: &web::Data<AppState>) -> Result<Vec<(String, String)>, PageError> {
-    let st = state.clone();
-    let list = web::block(move || st.store.read(collections::list_with_counts)).await??;
-    Ok(list.into_iter().map(|(c, _)| (c.slug, c.name)).collect())
+/// The collections the person may add cards to, for the editor's picker.
+async fn collection_options(state: &web::Data<AppState>, user: &User) -> Result<Vec<(String, String)>, PageError> {
+    let list = readable_collections(state, user).await?;
+    Ok(list.into_iter().filter(|(_, _, level)| *level >= Level::Write).map(|(c, _, _)| (c.slug, c.name)).collect())
 }
 
 async fn new_card_page(
@@ -238,7 +244,7 @@ async fn new_card_page(
     PageUser(nav): PageUser,
     params: web::Query<NewParams>,
 ) -> PageResult {
-    let collections = collection_options(&state).await?;
+    let collections = collection_options(&state, &nav.user).await?;
     let collection = params.collection.clone().unwrap_or_default();
     let draft = Draft { title: "", body: "", tags: "", message: "", collection: &collection, base_rev: 0 };
     Ok(views::editor::editor(&nav, None, &draft, &collections, false, None, None))
@@ -295,7 +301,7 @@ async fn editor_error(
     f: &EditorForm,
     error: &str,
 ) -> Result<HttpResponse, PageError> {
-    let collections = collection_options(state).await?;
+    let collections = collection_options(state, &nav.user).await?;
     let draft = Draft {
         title: &f.title,
         body: &f.body,
@@ -314,16 +320,14 @@ async fn load_for_page(state: &web::Data<AppState>, nav: &auth::Nav, slug: Strin
     let st = state.clone();
     let user = nav.user.clone();
     let (card, may_verify) = web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
-            let card = cards::by_slug(c, &slug)?;
-            let may = service::may_verify(c, &user, &card)?;
+        st.store.read(|c| -> Result<_, ApiError> {
+            let access = Access::load(c, &user)?;
+            let card = access.card(c, &slug, Level::Read)?;
+            let may = access.may_verify(c, &card)?;
             Ok((card, may))
         })
     })
     .await??;
-    if card.archived_at.is_some() {
-        return Err(ApiError::NotFound("card".into()).into());
-    }
     Ok((card, may_verify))
 }
 
@@ -402,11 +406,13 @@ async fn show_revision(
     let (slug, rev) = path.into_inner();
     let (card, _) = load_for_page(&state, &nav, slug).await?;
     let st = state.clone();
-    let id = card.id;
+    let (id, user) = (card.id, nav.user.clone());
     let (revision, html_body) = web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let hidden = Access::load(c, &user)?.hidden_ids();
             let revision = cards::revision(c, id, rev)?;
-            let html = service::render_with_links(c, markdown::without_title_heading(&revision.body, &revision.title))?;
+            let body = markdown::without_title_heading(&revision.body, &revision.title);
+            let html = service::render_with_links(c, body, &hidden)?;
             Ok((revision, html))
         })
     })
@@ -476,8 +482,14 @@ async fn unarchive_card(
 }
 
 async fn show_archive(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
-    let st = state.clone();
-    let list = web::block(move || st.store.read(|c| cards::archived(c, 500))).await??;
+    let (st, user) = (state.clone(), nav.user.clone());
+    let list = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let hidden = Access::load(c, &user)?.hidden_ids();
+            Ok(cards::archived(c, 500, &hidden)?)
+        })
+    })
+    .await??;
     let now = state.clock.now();
     let can_write = nav.user.role.can_write();
     Ok(views::layout::page(
@@ -494,7 +506,7 @@ async fn show_archive(state: web::Data<AppState>, PageUser(nav): PageUser) -> Pa
                         (title) span class="muted small" { " · " (collection) " · archived " (views::relative(*at, now)) }
                         @if can_write {
                             " "
-                            form class="inline" method="post" action={ "/cards/" (slug) "/unarchive" } { button class="link" type="submit" { "Unarchive" } }
+                            form class="inline" method="post" action={ "/cards/" (slug) "/unarchive" } { (crate::views::csrf_field(&nav.csrf)) button class="link" type="submit" { "Unarchive" } }
                         }
                     }
                 }
@@ -704,10 +716,8 @@ async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageR
 }
 
 async fn show_health(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
-    let st = state.clone();
-    let now = state.clock.now();
-    let health = web::block(move || crate::health::compute(&st.store, now)).await??;
-    Ok(views::health::health(&nav, &health, now))
+    let health = crate::health::for_user(&state, &nav.user).await?;
+    Ok(views::health::health(&nav, &health, state.clock.now()))
 }
 
 async fn show_notifications(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
@@ -728,19 +738,26 @@ async fn mark_read(state: web::Data<AppState>, PageUser(nav): PageUser) -> Resul
 const CARDS_PER_COLLECTION: i64 = 500;
 
 async fn show_collections(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
-    let st = state.clone();
+    let (st, user) = (state.clone(), nav.user.clone());
     let now = state.clock.now();
     let list = web::block(move || {
-        st.store.read(|c| -> verity_store::Result<_> {
+        st.store.read(|c| -> Result<_, ApiError> {
+            let access = Access::load(c, &user)?;
             let mut out = Vec::new();
             for (collection, _) in collections::list_with_counts(c)? {
+                let Some(level) = access.level(collection.id) else { continue };
                 let query = ListQuery {
                     collection: Some(collection.slug.clone()),
                     order: Order::Title,
                     limit: CARDS_PER_COLLECTION,
                     ..ListQuery::default()
                 };
-                out.push((collection, cards::list(c, &query, now)?.1));
+                out.push(views::collections::Listed {
+                    cards: cards::list(c, &query, now)?.1,
+                    restricted: access.is_restricted(collection.id),
+                    manage: level == Level::Manage,
+                    collection,
+                });
             }
             Ok(out)
         })
@@ -769,32 +786,44 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
     let LoginForm { username, password, next } = form.into_inner();
     let next = safe_next(next.as_deref());
-    let st = state.clone();
-    let name = username.clone();
-    let user: Option<User> = web::block(move || auth::authenticate(&st, &name, &password)).await??;
-    let Some(user) = user else {
-        return Ok(html_response(
-            StatusCode::UNAUTHORIZED,
-            views::login::login(&next, Some("Wrong username or password."), &username),
-        ));
+    let user = match auth::sign_in(&state, &auth::client_address(&req), username.clone(), password).await {
+        Ok(user) => user,
+        Err(ApiError::Unauthorized(_)) => {
+            return Ok(html_response(
+                StatusCode::UNAUTHORIZED,
+                views::login::login(&next, Some("Wrong username or password."), &username),
+            ));
+        }
+        Err(ApiError::TooManyRequests { retry_after }) => {
+            let message = format!("Too many failed sign-ins. Try again in {retry_after} seconds.");
+            let mut response =
+                html_response(StatusCode::TOO_MANY_REQUESTS, views::login::login(&next, Some(&message), &username));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_str(&retry_after.to_string()).expect("digits are a valid header"),
+            );
+            return Ok(response);
+        }
+        Err(e) => return Err(e.into()),
     };
     let token = state.tokens.issue(&user)?;
-    let cookie = Cookie::build(auth::COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(auth::TOKEN_TTL_SECS))
-        .finish();
-    Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish())
+    Ok(HttpResponse::SeeOther().cookie(auth::session_cookie(token)).insert_header((header::LOCATION, next)).finish())
 }
 
-async fn logout(_req: HttpRequest) -> HttpResponse {
-    let mut cookie = Cookie::build(auth::COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
-    cookie.make_removal();
-    HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/login")).finish()
+/// Signs this browser out: the session's token is revoked (not only forgotten by the
+/// browser) and the cookie removed.
+async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(e) = auth::revoke_current_session(&state, &req).await {
+        tracing::debug!(error = %e, "signing out a session that was not valid");
+    }
+    HttpResponse::SeeOther().cookie(auth::removal_cookie()).insert_header((header::LOCATION, "/login")).finish()
 }
 
 fn redirect(to: &str) -> HttpResponse {

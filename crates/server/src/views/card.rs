@@ -48,7 +48,7 @@ pub fn card(p: &CardPage<'_>) -> Markup {
                             @if nav.user.role.can_write() { a class="button" href={ "/cards/" (card.slug) "/edit" } { "Edit" } }
                             a class="button" href={ "/cards/" (card.slug) "/history" } { "History" }
                             @if nav.user.role.can_write() {
-                                form class="inline" method="post" action={ "/cards/" (card.slug) "/archive" } {
+                                form class="inline" method="post" action={ "/cards/" (card.slug) "/archive" } { (crate::views::csrf_field(&p.nav.csrf))
                                     button class="link" type="submit" title="Remove from search and lists; history is kept" { "Archive" }
                                 }
                             }
@@ -58,7 +58,7 @@ pub fn card(p: &CardPage<'_>) -> Markup {
                         (status_badge(status))
                         span { (verification_sentence(card, status, now)) }
                         @if panel.may_verify {
-                            form class="verify-form" method="post" action={ "/cards/" (card.slug) "/verify" } {
+                            form class="verify-form" method="post" action={ "/cards/" (card.slug) "/verify" } { (crate::views::csrf_field(&p.nav.csrf))
                                 input name="note" placeholder="Note (optional)" aria-label="Verification note";
                                 button class="primary" type="submit" { "Verify" }
                             }
@@ -73,7 +73,7 @@ pub fn card(p: &CardPage<'_>) -> Markup {
                 div class="card-layout" {
                     div {
                         div class="markdown" { (PreEscaped(html_body.as_str())) }
-                        (verification_panel(card, panel, now))
+                        (verification_panel(card, panel, &p.nav.csrf, now))
                     }
                     aside class="card-meta" {
                         dl {
@@ -139,7 +139,7 @@ fn verification_sentence(card: &Card, status: Status, now: DateTime<Utc>) -> Str
     }
 }
 
-fn verification_panel(card: &Card, panel: &VerificationPanel, now: DateTime<Utc>) -> Markup {
+fn verification_panel(card: &Card, panel: &VerificationPanel, csrf: &str, now: DateTime<Utc>) -> Markup {
     let open: Vec<&Request> = panel.requests.iter().filter(|r| r.resolved_at.is_none()).collect();
     html! {
         section class="panel" id="verification" {
@@ -152,7 +152,7 @@ fn verification_panel(card: &Card, panel: &VerificationPanel, now: DateTime<Utc>
                             strong { (r.requested_by) } span class="muted small" { " · " (relative(r.created_at, now)) }
                             p { (r.comment) }
                             @if panel.may_verify {
-                                form class="inline-form" method="post" action={ "/cards/" (card.slug) "/requests/" (r.id) "/answer" } {
+                                form class="inline-form" method="post" action={ "/cards/" (card.slug) "/requests/" (r.id) "/answer" } { (crate::views::csrf_field(csrf))
                                     input name="answer" required placeholder="Answer without verifying" aria-label="Answer";
                                     button type="submit" { "Answer" }
                                 }
@@ -163,7 +163,7 @@ fn verification_panel(card: &Card, panel: &VerificationPanel, now: DateTime<Utc>
             }
             details {
                 summary { "Something looks wrong? Ask " (card.verifier.as_deref().unwrap_or("an expert")) " to check" }
-                form class="stack-form" method="post" action={ "/cards/" (card.slug) "/request" } {
+                form class="stack-form" method="post" action={ "/cards/" (card.slug) "/request" } { (crate::views::csrf_field(csrf))
                     label for="comment" { "What looks wrong or out of date?" }
                     textarea id="comment" name="comment" rows="3" required {}
                     button type="submit" { "Request verification" }
@@ -172,7 +172,7 @@ fn verification_panel(card: &Card, panel: &VerificationPanel, now: DateTime<Utc>
             @if panel.may_assign {
                 details {
                     summary { "Reassign verifier or change the interval" }
-                    form class="stack-form" method="post" action={ "/cards/" (card.slug) "/assign" } {
+                    form class="stack-form" method="post" action={ "/cards/" (card.slug) "/assign" } { (crate::views::csrf_field(csrf))
                         label for="verifier" { "Verifier (a username or a group)" }
                         input id="verifier" name="verifier" required value=(card.verifier.as_deref().unwrap_or(""));
                         label for="verify_every" { "Verify every" }

@@ -7,7 +7,16 @@ use super::layout::page;
 use super::status_badge;
 use crate::auth::Nav;
 
-pub fn collections(nav: &Nav, list: &[(Collection, Vec<Card>)], now: DateTime<Utc>) -> Markup {
+/// A collection on the overview: its cards, whether it is restricted, and whether this
+/// person may change who sees it.
+pub struct Listed {
+    pub collection: Collection,
+    pub cards: Vec<Card>,
+    pub restricted: bool,
+    pub manage: bool,
+}
+
+pub fn collections(nav: &Nav, list: &[Listed], now: DateTime<Utc>) -> Markup {
     page(
         "Collections",
         Some(nav),
@@ -15,11 +24,16 @@ pub fn collections(nav: &Nav, list: &[(Collection, Vec<Card>)], now: DateTime<Ut
         html! {
             h1 { "Collections" }
             nav class="toc" {
-                @for (c, cards) in list { a href={ "#" (c.slug) } { (c.name) " " span class="muted" { (cards.len()) } } }
+                @for l in list { a href={ "#" (l.collection.slug) } { (l.collection.name) " " span class="muted" { (l.cards.len()) } } }
             }
-            @for (c, cards) in list {
+            @for Listed { collection: c, cards, restricted, manage } in list {
                 section class="collection" id=(c.slug) {
-                    h2 { (c.name) " " a class="muted small" href={ "/search?collection=" (c.slug) } { "search in " (c.slug) } }
+                    h2 {
+                        (c.name) " "
+                        @if *restricted { span class="badge badge-due_soon" title="Only the people it lists see this collection" { "restricted" } " " }
+                        a class="muted small" href={ "/search?collection=" (c.slug) } { "search in " (c.slug) }
+                        @if *manage { " · " a class="muted small" href={ "/collections/" (c.slug) "/access" } { "who may see it" } }
+                    }
                     @if !c.description.is_empty() { p class="muted" { (c.description) } }
                     @if cards.is_empty() { p class="muted" { "No cards yet." } }
                     ul class="card-list" {

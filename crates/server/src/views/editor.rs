@@ -63,7 +63,7 @@ pub fn editor(
                     }
                 }
             }
-            form class="editor" method="post" action=(action) data-card=(card.map(|c| c.slug.as_str()).unwrap_or("new")) {
+            form class="editor" method="post" action=(action) data-card=(card.map(|c| c.slug.as_str()).unwrap_or("new")) { (crate::views::csrf_field(&nav.csrf))
                 input type="hidden" name="base_rev" value=(draft.base_rev);
                 div class="editor-fields" {
                     label { "Title" input name="title" required maxlength="300" value=(draft.title); }
@@ -120,7 +120,7 @@ pub fn history(nav: &Nav, card: &Card, revisions: &[Revision], now: DateTime<Utc
                             td {
                                 @if let Some(p) = previous { a href={ "/cards/" (card.slug) "/diff?from=" (p.rev) "&to=" (r.rev) } { "diff" } }
                                 @if r.rev != card.head_rev {
-                                    form class="inline" method="post" action={ "/cards/" (card.slug) "/restore" } {
+                                    form class="inline" method="post" action={ "/cards/" (card.slug) "/restore" } { (crate::views::csrf_field(&nav.csrf))
                                         input type="hidden" name="rev" value=(r.rev);
                                         button class="link" type="submit" { "restore" }
                                     }
@@ -152,7 +152,7 @@ pub fn revision(nav: &Nav, card: &Card, r: &Revision, html_body: &SafeHtml) -> M
             h1 { (r.title) }
             p class="notice" { "Revision " (r.rev) " of " (card.head_rev) " by " (r.author) ", " (datetime(r.created_at)) "."
                 @if r.rev != card.head_rev {
-                    form class="inline" method="post" action={ "/cards/" (card.slug) "/restore" } {
+                    form class="inline" method="post" action={ "/cards/" (card.slug) "/restore" } { (crate::views::csrf_field(&nav.csrf))
                         input type="hidden" name="rev" value=(r.rev);
                         " " button class="link" type="submit" { "Restore this revision" }
                     }

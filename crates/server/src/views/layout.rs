@@ -13,6 +13,7 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                 title { (title) " · Verity" }
                 link rel="stylesheet" href="/static/verity.css";
                 link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
+                @if let Some(nav) = nav { meta name="csrf-token" content=(nav.csrf); }
             }
             body {
                 header class="topbar" {
@@ -27,14 +28,16 @@ pub fn page(title: &str, nav: Option<&Nav>, query: &str, content: Markup) -> Mar
                             a href="/health" { "Health" }
                             a href="/notifications" aria-label="Notifications" { "Inbox" @if nav.unread > 0 { " " span class="pill" { (nav.unread) } } }
                             @if nav.user.role == verity_core::Role::Admin {
+                                a href="/admin/users" { "People" }
+                                a href="/admin/groups" { "Groups" }
                                 a href="/admin/sync" { "Files" }
                                 a href="/admin/search" { "Searches" }
                             }
                             @if nav.user.role.can_write() { a class="button" href="/cards/new" { "New card" } }
                         }
                         div class="who" {
-                            span class="username" title=(nav.user.role.as_str()) { (nav.user.display_name) }
-                            form action="/logout" method="post" { button class="link" type="submit" { "Sign out" } }
+                            a class="username" href="/account" title={ "Your account (" (nav.user.role.as_str()) ")" } { (nav.user.display_name) }
+                            form action="/logout" method="post" { (crate::views::csrf_field(&nav.csrf)) button class="link" type="submit" { "Sign out" } }
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud). Text is escaped by maud; only `SafeHtml` from the
 //! Markdown pipeline and tantivy's escaped snippets are printed raw.
 
+pub mod admin;
 pub mod card;
 pub mod collections;
 pub mod editor;
@@ -15,6 +16,11 @@ pub mod verify;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use verity_core::Status;
+
+/// The hidden field every posting form carries (see `crate::csrf`).
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(crate::auth::CSRF_FIELD) value=(token); }
+}
 
 pub fn status_badge(status: Status) -> Markup {
     html! { span class={ "badge badge-" (status.as_str()) } title={ "Verification: " (status.label()) } { (status.label()) } }

@@ -15,7 +15,7 @@ pub fn notifications(nav: &Nav, list: &[Notification], now: DateTime<Utc>) -> Ma
             div class="page-head" {
                 h1 { "Inbox" }
                 @if list.iter().any(|n| n.read_at.is_none()) {
-                    form method="post" action="/notifications/read" { button class="link" type="submit" { "Mark all as read" } }
+                    form method="post" action="/notifications/read" { (crate::views::csrf_field(&nav.csrf)) button class="link" type="submit" { "Mark all as read" } }
                 }
             }
             @if list.is_empty() { div class="empty" { p { "No notifications yet." } } }

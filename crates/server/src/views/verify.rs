@@ -18,7 +18,7 @@ pub fn queue(nav: &Nav, entries: &[QueueEntry], verified: Option<usize>, now: Da
             @if entries.is_empty() {
                 div class="empty" { p { "Nothing is waiting for you. Everything you vouch for is current." } }
             } @else {
-                form method="post" action="/verify" class="queue-form" {
+                form method="post" action="/verify" class="queue-form" { (crate::views::csrf_field(&nav.csrf))
                     table class="queue" {
                         thead { tr { th { input type="checkbox" disabled aria-hidden="true"; } th { "Card" } th { "Status" } th { "Waiting since" } th { "Verifier" } th { "Reassign" } } }
                         tbody {
@@ -53,7 +53,7 @@ pub fn queue(nav: &Nav, entries: &[QueueEntry], verified: Option<usize>, now: Da
                     }
                 }
                 @for e in entries {
-                    form id={ "assign-" (e.card.slug) } method="post" action={ "/cards/" (e.card.slug) "/assign" } {
+                    form id={ "assign-" (e.card.slug) } method="post" action={ "/cards/" (e.card.slug) "/assign" } { (crate::views::csrf_field(&nav.csrf))
                         input type="hidden" name="next" value="/verify";
                     }
                 }

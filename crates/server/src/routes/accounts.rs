@@ -1,0 +1,231 @@
+//! The JSON API for accounts, sessions, API tokens, groups and collection access.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use verity_core::Role;
+use verity_store::tokens::ApiToken;
+use verity_store::users::{self, User, UserChange};
+
+use crate::accounts::{self, NewAccount, RuleInput};
+use crate::auth::{self, AuthUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/logout", web::post().to(api_logout))
+        .route("/auth/me", web::get().to(api_me))
+        .route("/users", web::get().to(api_list_users))
+        .route("/users", web::post().to(api_create_user))
+        .route("/users/{name}", web::patch().to(api_update_user))
+        .route("/users/{name}/password", web::put().to(api_set_password))
+        .route("/groups/{name}/members/{username}", web::delete().to(api_remove_member))
+        .route("/collections/{slug}/access", web::get().to(api_get_access))
+        .route("/collections/{slug}/access", web::put().to(api_set_access))
+        .route("/tokens", web::get().to(api_list_tokens))
+        .route("/tokens", web::post().to(api_create_token))
+        .route("/tokens/{id}", web::delete().to(api_revoke_token));
+}
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+/// An account as the API shows it: never its password hash or token version.
+pub fn user_json(u: &User) -> Value {
+    json!({
+        "username": u.username,
+        "display_name": u.display_name,
+        "email": u.email,
+        "role": u.role,
+        "disabled": u.disabled,
+        "created_at": u.created_at,
+    })
+}
+
+fn token_json(t: &ApiToken) -> Value {
+    json!({"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at})
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogoutBody {
+    /// Revoke every session of the account, not only this one.
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// Signs out: this session's token stops working (or, with `everywhere`, all of them).
+async fn api_logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    body: Option<web::Json<LogoutBody>>,
+) -> ApiResult {
+    let everywhere = body.is_some_and(|b| b.everywhere);
+    if everywhere {
+        let st = state.clone();
+        web::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
+    } else {
+        auth::revoke_current_session(&state, &req).await?;
+    }
+    Ok(HttpResponse::NoContent().cookie(auth::removal_cookie()).finish())
+}
+
+async fn api_me(AuthUser(user): AuthUser) -> ApiResult {
+    Ok(HttpResponse::Ok().json(user_json(&user)))
+}
+
+async fn api_list_users(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only admins list accounts"));
+    }
+    let st = state.clone();
+    let list = web::block(move || st.store.read(users::list)).await??;
+    Ok(HttpResponse::Ok().json(json!({"users": list.iter().map(user_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    password: String,
+    role: Role,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+async fn api_create_user(
+    state: web::Data<AppState>,
+    AuthUser(admin): AuthUser,
+    body: web::Json<NewUserBody>,
+) -> ApiResult {
+    let NewUserBody { username, password, role, display_name, email } = body.into_inner();
+    let st = state.clone();
+    let _slot = state.limiter.hashing_slot().await?;
+    let new = NewAccount { username, password, role, display_name, email };
+    let created = web::block(move || accounts::create_user(&st, &admin, new)).await??;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", created.username)))
+        .json(user_json(&created)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserChangeBody {
+    display_name: Option<String>,
+    #[serde(default, with = "double_option")]
+    email: Option<Option<String>>,
+    role: Option<Role>,
+    disabled: Option<bool>,
+}
+
+/// `"email": null` clears it; leaving it out keeps it.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+async fn api_update_user(
+    state: web::Data<AppState>,
+    AuthUser(admin): AuthUser,
+    name: web::Path<String>,
+    body: web::Json<UserChangeBody>,
+) -> ApiResult {
+    let UserChangeBody { display_name, email, role, disabled } = body.into_inner();
+    let change = UserChange { display_name, email, role, disabled };
+    let st = state.clone();
+    let updated = web::block(move || accounts::update_user(&st, &admin, &name, change)).await??;
+    Ok(HttpResponse::Ok().json(user_json(&updated)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn api_set_password(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    name: web::Path<String>,
+    body: web::Json<PasswordBody>,
+) -> ApiResult {
+    let password = body.into_inner().password;
+    let st = state.clone();
+    let _slot = state.limiter.hashing_slot().await?;
+    web::block(move || accounts::set_password(&st, &user, &name, &password)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn api_remove_member(
+    state: web::Data<AppState>,
+    AuthUser(admin): AuthUser,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
+    let (group, username) = path.into_inner();
+    let st = state.clone();
+    let removed = web::block(move || accounts::remove_group_member(&st, &admin, &group, &username)).await??;
+    if removed { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::NotFound("no such member".into())) }
+}
+
+async fn api_get_access(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>) -> ApiResult {
+    let st = state.clone();
+    let rules = web::block(move || accounts::collection_rules(&st, &user, &slug)).await??;
+    Ok(HttpResponse::Ok().json(json!({"restricted": !rules.is_empty(), "rules": rules})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessBody {
+    rules: Vec<RuleInput>,
+}
+
+async fn api_set_access(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    slug: web::Path<String>,
+    body: web::Json<AccessBody>,
+) -> ApiResult {
+    let rules = body.into_inner().rules;
+    let st = state.clone();
+    let saved = web::block(move || accounts::set_collection_rules(&st, &user, &slug, &rules)).await??;
+    Ok(HttpResponse::Ok().json(json!({"restricted": !saved.is_empty(), "rules": saved})))
+}
+
+async fn api_list_tokens(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
+    let st = state.clone();
+    let list = web::block(move || accounts::list_tokens(&st, &user)).await??;
+    Ok(HttpResponse::Ok().json(json!({"tokens": list.iter().map(token_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+}
+
+async fn api_create_token(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: web::Json<TokenBody>,
+) -> ApiResult {
+    let name = body.into_inner().name;
+    let st = state.clone();
+    let (created, token) = web::block(move || accounts::create_token(&st, &user, &name)).await??;
+    let mut v = token_json(&created);
+    if let Value::Object(map) = &mut v {
+        map.insert("token".into(), Value::String(token));
+    }
+    Ok(HttpResponse::Created().json(v))
+}
+
+async fn api_revoke_token(state: web::Data<AppState>, AuthUser(user): AuthUser, id: web::Path<i64>) -> ApiResult {
+    let id = id.into_inner();
+    let st = state.clone();
+    web::block(move || accounts::revoke_token(&st, &user, id)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,3 @@
+DROP TABLE revoked_sessions;
+DROP TABLE api_tokens;
+DROP TABLE collection_access;
