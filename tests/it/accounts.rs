@@ -320,3 +320,83 @@ async fn every_response_carries_the_security_headers() {
         assert!(r.header("referrer-policy").is_some(), "{path}");
     }
 }
+
+#[actix_web::test]
+async fn admin_pages_manage_people_groups_and_access() {
+    let app = TestApp::new().await;
+    app.card("finance", "Budget", "Numbers.", &[]).await;
+    let (cookie, csrf) = browser_session(&app).await;
+    let post = async |path: &str, form: &[(&str, &str)]| {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf_token", csrf.as_str()));
+        let mut res = app.client.post(app.server.url(path)).cookie(cookie.clone()).send_form(&fields).await.unwrap();
+        let body = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+        (res.status(), body)
+    };
+    let page = async |path: &str| {
+        let mut res = app.client.get(app.server.url(path)).cookie(cookie.clone()).send().await.unwrap();
+        let body = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+        (res.status(), body)
+    };
+
+    // A new account with a generated password, shown once.
+    let (status, html) =
+        post("/admin/users/new", &[("username", "gus"), ("display_name", "Gus"), ("role", "viewer"), ("password", "")])
+            .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let marker = "Their password is ";
+    let start = html.find(marker).expect("the generated password is shown") + marker.len();
+    let password = html[start..].split(' ').next().unwrap().to_owned();
+    let gus = app.login("gus", &password).await;
+    let (status, html) = post("/admin/users/new", &[("username", "Not Valid"), ("role", "viewer")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("usernames use lowercase"), "the mistake is shown on the page");
+    let (_, html) = page("/admin/users").await;
+    assert!(html.contains("<code>gus</code>") && html.contains("Gus"));
+
+    // Role changes and disabling from the page.
+    let (status, _) = post("/admin/users/gus", &[("role", "editor")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &gus).await.1["role"], "editor");
+
+    // Groups and members.
+    assert_eq!(post("/admin/groups", &[("name", "money")]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(post("/admin/groups/money/members", &[("username", "gus")]).await.0, StatusCode::SEE_OTHER);
+    let (_, html) = page("/admin/groups").await;
+    assert!(html.contains("<code>money</code>") && html.contains("/admin/groups/money/members/gus/remove"), "{html}");
+
+    // Restricting a collection from its access page.
+    let (status, html) = post("/collections/finance/access", &[("rules", "group money read\nuser nobody write")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown user is a mistake shown on the page");
+    assert!(
+        html.contains("user `nobody` does not exist") && html.contains("group money read"),
+        "keeps the text: {html}"
+    );
+    assert_eq!(post("/collections/finance/access", &[("rules", "group money read")]).await.0, StatusCode::SEE_OTHER);
+    let (_, html) = page("/collections/finance/access").await;
+    assert!(html.contains("Restricted"));
+    let viewer = app.user("ivy", Role::Viewer).await;
+    let r = app.call(Method::GET, "/api/v1/cards/budget", None, Some(&viewer)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::GET, "/api/v1/cards/budget", None, Some(&gus)).await;
+    assert_eq!(r.status, StatusCode::OK, "a member of the group reads it");
+    assert_eq!(post("/admin/groups/money/members/gus/remove", &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.call(Method::GET, "/api/v1/cards/budget", None, Some(&gus)).await.status, StatusCode::NOT_FOUND);
+
+    // Non-admins do not get the admin pages.
+    let r = app.call(Method::GET, "/admin/users", None, Some(&viewer)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // One's own account: a token shown once, listed by name, revocable.
+    let (status, html) = post("/account/tokens", &[("name", "nightly export")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = html.find("vt_").expect("the new token is shown");
+    let token: String = html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert_eq!(me(&app, &token).await.0, StatusCode::OK);
+    let (_, html) = page("/account").await;
+    assert!(html.contains("nightly export") && !html.contains(&token), "listed, not shown again");
+    let (status, _) = post("/account/sign-out-everywhere", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(page("/account").await.0, StatusCode::SEE_OTHER, "the browser session is over");
+    assert_eq!(me(&app, &token).await.0, StatusCode::OK, "API tokens outlive sign-out-everywhere");
+}
