@@ -244,3 +244,21 @@ async fn attachments_follow_the_cards_that_show_them() {
     app.post("/api/v1/groups/execs/members", json!({"username": "sam"})).await;
     assert_eq!(get(&app, &url, &sam).await.0, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn export_over_http_holds_only_what_the_caller_may_read() {
+    let app = TestApp::new().await;
+    let sam = two_collections(&app).await;
+    let (status, all, _) = get(&app, "/api/v1/export", &app.token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all["total"], 2);
+    let (_, mine, text) = get(&app, "/api/v1/export", &sam).await;
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["files"][0]["path"], "handbook/deploy-runbook.md");
+    let md = mine["files"][0]["markdown"].as_str().unwrap();
+    assert!(md.starts_with("---\n") && md.contains("title: Deploy runbook"), "{md}");
+    assert!(!text.contains("clandestine"));
+    let (_, page, _) = get(&app, "/api/v1/export?limit=1&offset=1", &app.token).await;
+    assert_eq!(page["files"].as_array().unwrap().len(), 1);
+    assert_eq!(page["files"][0]["slug"], "merger-plans");
+}

@@ -479,6 +479,8 @@ pub enum Order {
     #[default]
     Recent,
     Title,
+    /// In the order cards were made (stable while paging through everything).
+    Oldest,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -531,6 +533,7 @@ pub fn list(conn: &mut DbConnection, query: &ListQuery, now: DateTime<Utc>) -> R
     let page = match query.order {
         Order::Recent => page.order((cards::updated_at.desc(), cards::id.desc())),
         Order::Title => page.order((cards::title.asc(), cards::id.asc())),
+        Order::Oldest => page.order(cards::id.asc()),
     };
     let rows = page.limit(query.limit).offset(query.offset).load::<(CardRow, String)>(conn)?;
     Ok((total, assemble(conn, rows)?))

@@ -52,7 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/search-analytics", web::get().to(api_search_analytics))
         .route("/search", web::get().to(api_search))
         .route("/collections", web::get().to(api_list_collections))
-        .route("/collections", web::post().to(api_create_collection));
+        .route("/collections", web::post().to(api_create_collection))
+        .route("/export", web::get().to(api_export));
 }
 
 type ApiResult = Result<HttpResponse, ApiError>;
@@ -833,4 +834,44 @@ async fn api_search_analytics(state: web::Data<AppState>, AuthUser(user): AuthUs
         "top_queries": list(&r.top),
         "no_results": list(&r.no_results),
     })))
+}
+
+#[derive(Deserialize)]
+struct ExportParams {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    collection: Option<String>,
+}
+
+/// The cards the caller may read as Markdown files with front matter (what
+/// `verity export` writes), a page at a time, oldest first so pages stay stable.
+async fn api_export(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    params: web::Query<ExportParams>,
+) -> ApiResult {
+    let mut query = ListQuery {
+        collection: params.collection.clone().filter(|c| !c.is_empty()),
+        order: Order::Oldest,
+        limit: params.limit.unwrap_or(200).clamp(1, MAX_LIMIT) as i64,
+        offset: params.offset.unwrap_or(0).min(i64::MAX as usize) as i64,
+        ..ListQuery::default()
+    };
+    let now = state.clock.now();
+    let st = state.clone();
+    let (total, cards) = web::block(move || {
+        st.store.read(|c| -> Result<_, ApiError> {
+            query.hidden_collections = Access::load(c, &user)?.hidden_ids();
+            Ok(cards::list(c, &query, now)?)
+        })
+    })
+    .await??;
+    let files: Vec<Value> = cards
+        .iter()
+        .map(|card| {
+            let path = crate::export::file_path(card).to_string_lossy().replace('\\', "/");
+            json!({"slug": card.slug, "path": path, "markdown": verity_content::to_markdown(&crate::export::draft_of(card))})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"total": total, "files": files})))
 }
