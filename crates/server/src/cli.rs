@@ -249,9 +249,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     let mut s = String::new();
     std::io::stdin().read_to_string(&mut s)?;
     let pw = s.trim_end_matches(['\n', '\r']).to_owned();
-    if pw.len() < 8 {
-        bail!("passwords need at least 8 characters");
-    }
+    crate::accounts::check_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((pw, false))
 }
 
@@ -260,9 +258,7 @@ fn user(data: &DataArgs, cmd: UserCommand) -> anyhow::Result<()> {
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
     match cmd {
         UserCommand::Add { name, role, password_stdin } => {
-            if verity_core::Slug::parse(&name).is_err() {
-                bail!("usernames use lowercase letters, digits and dashes");
-            }
+            crate::accounts::check_username(&name).map_err(|e| anyhow::anyhow!("{e}"))?;
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let new =
