@@ -262,3 +262,22 @@ async fn export_over_http_holds_only_what_the_caller_may_read() {
     assert_eq!(page["files"].as_array().unwrap().len(), 1);
     assert_eq!(page["files"][0]["slug"], "merger-plans");
 }
+
+#[actix_web::test]
+async fn restricted_collections_stay_hidden_on_postgres_too() {
+    let Some(app) = TestApp::on(crate::support::Backend::Postgres).await else {
+        eprintln!("skipped: VERITY_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let sam = two_collections(&app).await;
+    assert_eq!(get(&app, "/api/v1/cards", &sam).await.1["total"], 1);
+    assert_eq!(get(&app, "/api/v1/search?q=zebrafact", &sam).await.1["total"], 1);
+    assert_eq!(get(&app, "/api/v1/cards/merger-plans", &sam).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/api/v1/export", &sam).await.1["total"], 1);
+    let (_, _, html) = get(&app, "/", &sam).await;
+    assert!(!html.contains("/cards/merger-plans"));
+    let (_, _, html) = get(&app, "/cards/deploy-runbook", &sam).await;
+    assert!(!html.contains("/cards/merger-plans"), "no backlink or resolved link on PostgreSQL either");
+    app.post("/api/v1/groups/execs/members", json!({"username": "sam"})).await;
+    assert_eq!(get(&app, "/api/v1/cards", &sam).await.1["total"], 2);
+}
