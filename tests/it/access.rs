@@ -281,3 +281,17 @@ async fn restricted_collections_stay_hidden_on_postgres_too() {
     app.post("/api/v1/groups/execs/members", json!({"username": "sam"})).await;
     assert_eq!(get(&app, "/api/v1/cards", &sam).await.1["total"], 2);
 }
+
+#[actix_web::test]
+async fn reminders_skip_verifiers_who_may_not_read_the_card() {
+    let app = TestApp::new().await;
+    app.user("mei", Role::Editor).await;
+    app.import(&crate::support::fixtures().join("kb")).await; // tls-renewal: verifier mei, stale
+    let lock = json!({"rules": [{"user": "admin", "level": "manage"}]});
+    assert_eq!(app.put("/api/v1/collections/engineering/access", lock).await.status, StatusCode::OK);
+    let (store, now) = (&app.state.store, crate::support::ClockExt::now_utc(&app.clock));
+    assert_eq!(verity::reminders::send_digests(store, now, false).unwrap(), 0, "mei may not read it any more");
+    let open = json!({"rules": [{"user": "admin", "level": "manage"}, {"user": "mei", "level": "verify"}]});
+    app.put("/api/v1/collections/engineering/access", open).await;
+    assert_eq!(verity::reminders::send_digests(store, now, false).unwrap(), 1);
+}

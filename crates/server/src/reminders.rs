@@ -12,7 +12,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use verity_store::cards::{self, Card};
-use verity_store::{Store, StoreError, reminders};
+use verity_store::{Store, StoreError, reminders, users};
+
+use crate::access::Access;
 
 use crate::health;
 use crate::service::people_of;
@@ -33,13 +35,24 @@ pub fn send_digests(store: &Store, now: DateTime<Utc>, webhook: bool) -> Result<
     }
     let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
     let cards: BTreeMap<i64, Card> = store.read(|c| cards::many(c, &ids))?.into_iter().map(|c| (c.id, c)).collect();
-    // Who hears about which card: verifier names resolve to people.
+    // Who hears about which card: verifier names resolve to people, and only those who
+    // may read the card (a verifier left out of a restricted collection hears nothing).
     let mut per_person: BTreeMap<String, Vec<(&Card, DateTime<Utc>)>> = BTreeMap::new();
+    let mut rights: BTreeMap<String, Option<Access>> = BTreeMap::new();
     for (id, due_at) in &due {
         let Some(card) = cards.get(id) else { continue };
         let Some(verifier) = card.verifier.as_deref() else { continue };
         for person in store.read(|c| people_of(c, verifier))? {
-            per_person.entry(person).or_default().push((card, *due_at));
+            if !rights.contains_key(&person) {
+                let access = store.read(|c| match users::find(c, &person)? {
+                    Some(user) if !user.disabled => Access::load(c, &user).map(Some),
+                    _ => Ok(None),
+                })?;
+                rights.insert(person.clone(), access);
+            }
+            if rights[&person].as_ref().is_some_and(|a| a.level(card.collection_id).is_some()) {
+                per_person.entry(person).or_default().push((card, *due_at));
+            }
         }
     }
     let mut sent = 0;
