@@ -212,7 +212,7 @@ pub fn account(nav: &Nav, tokens: &[ApiToken], new_token: Option<&str>, now: Dat
             }
             h2 { "Sessions" }
             p class="muted" { "Lost a laptop? Sign out of every browser and app at once (API tokens stay)." }
-            form method="post" action="/account/sign-out-everywhere" {
+            form class="stack-form" method="post" action="/account/sign-out-everywhere" {
                 (csrf_field(&nav.csrf))
                 button type="submit" { "Sign out everywhere" }
             }
