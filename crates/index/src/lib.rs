@@ -5,9 +5,12 @@
 //! change `seq` it applied, so a restart resumes from there.
 
 mod doc;
+mod query;
 mod schema;
 mod search;
 mod status_facet;
+mod suggest;
+mod tokenize;
 mod writer;
 
 pub use doc::CardDoc;
@@ -34,7 +37,7 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
 const VERSION_FILE: &str = "verity-schema-version";
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.
@@ -42,6 +45,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// How queries are split into words (compounds as their parts).
+    query_tokenizers: tantivy::tokenizer::TokenizerManager,
 }
 
 /// How [`SearchIndex::open`] found the index.
@@ -75,7 +80,7 @@ impl SearchIndex {
             std::fs::write(&version_path, SCHEMA_VERSION).map_err(io)?;
         }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok((SearchIndex { index, reader, fields }, opened))
+        Ok((SearchIndex { index, reader, fields, query_tokenizers: schema::query_analyzers() }, opened))
     }
 
     /// The writer. Only one may exist per index, across processes.
