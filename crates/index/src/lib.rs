@@ -4,6 +4,7 @@
 //! changed, and the server rebuilds it from the database. Each commit records the last
 //! change `seq` it applied, so a restart resumes from there.
 
+mod bm25;
 mod doc;
 mod query;
 mod schema;

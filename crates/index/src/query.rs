@@ -5,13 +5,12 @@
 //! parentheses) go through tantivy's parser; if it rejects any part, the whole text is
 //! searched as plain words instead.
 
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, QueryParser, TermQuery,
-};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, QueryParser};
+use tantivy::schema::Field;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Score, Term};
 
+use crate::bm25::Bm25TermQuery;
 use crate::schema::{self, Fields};
 use crate::tokenize::is_stop_word;
 
@@ -69,7 +68,10 @@ impl Planner<'_> {
                 parser.set_field_boost(field, boost);
             }
             let (query, errors) = parser.parse_query_lenient(&escape_colons(q));
-            if errors.is_empty() {
+            let mut has_terms = false;
+            query.query_terms(&mut |_, _| has_terms = true);
+            // Operators without words ("AND OR") parse to nothing: search the words then.
+            if errors.is_empty() && has_terms {
                 return Some(Plan { exact: query, bonuses: Vec::new(), words: Vec::new() });
             }
             tracing::debug!(query = q, errors = ?errors, "query syntax not understood; searching its words");
@@ -117,9 +119,7 @@ impl Planner<'_> {
             .into_iter()
             .map(|(field, boost)| {
                 let q: Box<dyn Query> = match &tokens[..] {
-                    [(_, text)] => {
-                        Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
-                    }
+                    [(_, text)] => Box::new(Bm25TermQuery::new(Term::from_field_text(field, text))),
                     _ => Box::new(PhraseQuery::new_with_offset(
                         tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect(),
                     )),
@@ -142,7 +142,7 @@ impl Planner<'_> {
                     .searched()
                     .into_iter()
                     .map(|(field, boost)| {
-                        let term = TermQuery::new(Term::from_field_text(field, &w), IndexRecordOption::WithFreqs);
+                        let term = Bm25TermQuery::new(Term::from_field_text(field, &w));
                         (Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost)) as Box<dyn Query>)
                     })
                     .collect();

@@ -64,6 +64,8 @@ const SNIPPET_CHARS: usize = 180;
 /// A prefix or a typo match counts for a fraction of a real one.
 const PREFIX_WEIGHT: Score = 0.5;
 const TYPO_WEIGHT: Score = 0.3;
+/// The suggested correction's own ranking, scaled to stay below `EXACT_BONUS`.
+const CORRECTED_WEIGHT: Score = 0.1;
 /// Added to exact and stemmed matches when prefix or typo matches are in play, so those
 /// always come after them (all prefix and typo weights together stay far below it).
 const EXACT_BONUS: Score = 10.0;
@@ -95,14 +97,18 @@ impl SearchIndex {
             self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
         let mut suggestion = None;
         if found.total < FEW_HITS && !plan.words.is_empty() {
-            let typos = self.typos(&searcher, &plan.words);
+            suggestion = self.suggest(&searcher, &req.q, req, now);
+            let mut typos = self.typos(&searcher, &plan.words);
+            // The corrected words, ranked like words (titles first), order the typo matches.
+            if let Some(corrected) = suggestion.as_deref().and_then(|s| self.planner().plan(s)) {
+                typos.push(Box::new(BoostQuery::new(corrected.exact, CORRECTED_WEIGHT)));
+            }
             if !typos.is_empty() {
                 extras.extend(typos);
                 query = ranking_query(&plan, &extras);
                 found =
                     self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
             }
-            suggestion = self.suggest(&searcher, &req.q, req, now);
         }
         self.results(&searcher, found, Some(&*query), suggestion, now)
     }

@@ -336,6 +336,7 @@ fn hyphenated_and_punctuated_words_are_found_whole_and_by_their_parts() {
         assert!(!slugs(&index, q).is_empty(), "{q}");
     }
     assert_eq!(slugs(&index, "big-house"), vec!["card-1"]);
+    assert_eq!(slugs(&index, "bighouse"), vec!["card-1"], "written together");
 }
 
 #[test]
