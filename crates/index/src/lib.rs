@@ -38,7 +38,7 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "4";
 const VERSION_FILE: &str = "verity-schema-version";
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.
