@@ -26,7 +26,7 @@
     active = i;
   }
 
-  function show(hits, total) {
+  function show(hits, total, suggestion) {
     list.textContent = "";
     hits.forEach(function (h) {
       const li = document.createElement("li");
@@ -52,6 +52,14 @@
     more.className = "instant-more";
     more.textContent = total ? "All " + total + " results — press Enter" : "No cards match";
     list.appendChild(more);
+    if (suggestion) {
+      const fix = document.createElement("li");
+      fix.className = "instant-more";
+      fix.dataset.href = "/search?q=" + encodeURIComponent(suggestion);
+      fix.textContent = "Did you mean " + suggestion + "?";
+      fix.addEventListener("mousedown", function (e) { e.preventDefault(); location.href = fix.dataset.href; });
+      list.appendChild(fix);
+    }
     list.hidden = false;
     active = -1;
   }
@@ -62,7 +70,7 @@
     const ticket = ++asked;
     fetch("/api/v1/search?instant=true&limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (j) { if (j && ticket === asked) show(j.hits, j.total); })
+      .then(function (j) { if (j && ticket === asked) show(j.hits, j.total, j.suggestion); })
       .catch(function () {});
   }
 

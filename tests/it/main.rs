@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod content;
 mod editor;
+mod golden;
 mod pages;
 mod postgres;
 mod search;

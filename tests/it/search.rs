@@ -188,3 +188,51 @@ async fn searches_are_logged_with_clicks_gaps_and_retention() {
     verity::reminders::tick(&app.state, None).unwrap();
     assert_eq!(everything(&app), 0, "forgotten after 90 days");
 }
+
+#[actix_web::test]
+async fn identifiers_error_codes_and_chinese_or_japanese_text_are_found() {
+    let app = TestApp::new().await;
+    let body = "Fails with `error C2001` in builds.\n\n```cpp\nstd::vector<int> v = getElementById(id);\n```\n";
+    app.card("eng", "Build failures", body, &[]).await;
+    app.card("eng", "部署", "部署前请检查配置。デプロイ手順も読む。", &[]).await;
+    app.card("eng", "Elements", "Every element has an id; get an element by its id.", &[]).await;
+    let slugs = |j: serde_json::Value| -> Vec<String> {
+        j["hits"].as_array().unwrap().iter().map(|h| h["slug"].as_str().unwrap().to_owned()).collect()
+    };
+    for q in ["C2001", "c2001", "std%3A%3Avector", "vector", "getElementById"] {
+        assert_eq!(slugs(app.get(&format!("/api/v1/search?q={q}")).await.json())[0], "build-failures", "{q}");
+    }
+    for q in ["%E6%A3%80%E6%9F%A5%E9%85%8D%E7%BD%AE", "%E3%83%87%E3%83%97%E3%83%AD%E3%82%A4%E6%89%8B%E9%A0%86"] {
+        assert_eq!(slugs(app.get(&format!("/api/v1/search?q={q}")).await.json()), vec!["bu-shu"], "{q}");
+    }
+}
+
+#[actix_web::test]
+async fn quoted_phrases_match_in_order_and_minus_excludes() {
+    let app = TestApp::new().await;
+    app.card("eng", "Release", "Roll back the release first.", &[]).await;
+    app.card("eng", "Back office", "The release of back office tools and how to roll them out.", &[]).await;
+    let total = |j: serde_json::Value| j["total"].clone();
+    assert_eq!(total(app.get("/api/v1/search?q=%22roll%20back%22").await.json()), 1);
+    assert_eq!(total(app.get("/api/v1/search?q=roll%20back").await.json()), 2);
+    let j = app.get("/api/v1/search?q=release%20-office").await.json();
+    assert_eq!((j["total"].clone(), j["hits"][0]["slug"].clone()), (json!(1), json!("release")));
+    // Syntax the parser rejects searches the words instead.
+    for q in ["%22unclosed%20release", "AND%20OR", "release%20title%3A", "((release"] {
+        let r = app.get(&format!("/api/v1/search?q={q}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}");
+        assert!(r.json()["total"].as_u64().unwrap() >= 1, "{q}: the words still find cards");
+    }
+}
+
+#[actix_web::test]
+async fn a_search_that_finds_little_suggests_a_correction() {
+    let app = TestApp::new().await;
+    app.card("eng", "Escalation policy", "Who to page and when.", &[]).await;
+    let j = app.get("/api/v1/search?q=escalaton%20polcy").await.json();
+    assert_eq!(j["suggestion"], "escalation policy");
+    assert_eq!(app.get("/api/v1/search?q=escalation").await.json()["suggestion"], json!(null));
+    let page = app.get("/search?q=escalaton%20polcy").await.text();
+    assert!(page.contains("Did you mean"), "{page}");
+    assert!(page.contains(r#"href="/search?q=escalation%20policy""#), "{page}");
+}

@@ -4,10 +4,14 @@
 //! changed, and the server rebuilds it from the database. Each commit records the last
 //! change `seq` it applied, so a restart resumes from there.
 
+mod bm25;
 mod doc;
+mod query;
 mod schema;
 mod search;
 mod status_facet;
+mod suggest;
+mod tokenize;
 mod writer;
 
 pub use doc::CardDoc;
@@ -34,7 +38,7 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "4";
 const VERSION_FILE: &str = "verity-schema-version";
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.
@@ -42,6 +46,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// How queries are split into words (compounds as their parts).
+    query_tokenizers: tantivy::tokenizer::TokenizerManager,
 }
 
 /// How [`SearchIndex::open`] found the index.
@@ -75,7 +81,7 @@ impl SearchIndex {
             std::fs::write(&version_path, SCHEMA_VERSION).map_err(io)?;
         }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok((SearchIndex { index, reader, fields }, opened))
+        Ok((SearchIndex { index, reader, fields, query_tokenizers: schema::query_analyzers() }, opened))
     }
 
     /// The writer. Only one may exist per index, across processes.

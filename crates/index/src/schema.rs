@@ -4,9 +4,12 @@ use tantivy::Index;
 use tantivy::schema::{
     FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, TokenizerManager};
 
-/// English words: split on non-alphanumerics, lowercase, fold accents, stem.
+use crate::tokenize::{Emit, WordTokenizer};
+
+/// English words (see `tokenize`): words, compound parts and CJK bigrams, lowercased,
+/// accents folded, stemmed.
 pub const ENGLISH: &str = "verity_en";
 /// The same words unstemmed: what typo tolerance and as-you-type prefixes match against
 /// ("escalaton" is one edit from "escalation", but four from its stem "escal").
@@ -69,18 +72,30 @@ pub fn build() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// The analyzers cards are indexed with.
 pub fn register_analyzers(index: &Index) {
-    let english = TextAnalyzer::builder(SimpleTokenizer::default())
+    index.tokenizers().register(ENGLISH, analyzer(Emit::All, true));
+    index.tokenizers().register(RAW, analyzer(Emit::All, false));
+}
+
+/// The analyzers queries are split with: the same words, but compounds as their parts
+/// only (a phrase); the whole identifier is asked for separately, see [`whole_words`].
+pub fn query_analyzers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    manager.register(ENGLISH, analyzer(Emit::Parts, true));
+    manager.register(RAW, analyzer(Emit::Parts, false));
+    manager
+}
+
+/// Only the compounds of a text, whole and stemmed like the English fields index them.
+pub fn whole_words() -> TextAnalyzer {
+    analyzer(Emit::Whole, true)
+}
+
+fn analyzer(emit: Emit, stem: bool) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(WordTokenizer::new(emit))
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::default())
-        .build();
-    index.tokenizers().register(ENGLISH, english);
-    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(48))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build();
-    index.tokenizers().register(RAW, raw);
+        .filter(AsciiFoldingFilter);
+    if stem { builder.filter(Stemmer::default()).build() } else { builder.build() }
 }

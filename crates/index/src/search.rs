@@ -2,15 +2,16 @@
 //! snippets and facet counts, in one pass over the matches.
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
 use verity_core::Status;
 
+use crate::query::{Plan, Planner};
 use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
 use crate::status_facet::{StatusCounts, status_filter, status_of};
 use crate::{Result, SearchIndex};
@@ -54,64 +55,124 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    /// A corrected query, when this one found little and the correction finds cards
+    /// the person may read.
+    pub suggestion: Option<String>,
 }
 
-const TITLE_BOOST: Score = 3.0;
-const HEADINGS_BOOST: Score = 2.0;
-const TAGS_BOOST: Score = 2.0;
 const SNIPPET_CHARS: usize = 180;
 /// A prefix or a typo match counts for a fraction of a real one.
 const PREFIX_WEIGHT: Score = 0.5;
 const TYPO_WEIGHT: Score = 0.3;
+/// The suggested correction's own ranking, scaled to stay below `EXACT_BONUS`.
+const CORRECTED_WEIGHT: Score = 0.1;
+/// Added to exact and stemmed matches when prefix or typo matches are in play, so those
+/// always come after them (all prefix and typo weights together stay far below it).
+const EXACT_BONUS: Score = 10.0;
+/// Fewer exact hits than this, and typos are forgiven and a correction suggested.
+pub(crate) const FEW_HITS: usize = 3;
+/// Typo tolerance looks at this many words at most, so long queries stay fast.
+const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
+
+/// One page of matches and the counts over all of them.
+struct Found {
+    page: Vec<(Score, DocAddress)>,
+    total: usize,
+    collections: FacetCounts,
+    tags: FacetCounts,
+    statuses: [u64; 4],
+}
 
 impl SearchIndex {
     pub fn search(&self, req: &SearchRequest, now: DateTime<Utc>) -> Result<SearchResults> {
-        let f = &self.fields;
         let searcher = self.reader.searcher();
-        let words = self.words_query(&req.q);
-        let query = self.with_filters(words.as_ref().map(|w| w.box_clone()), req, now);
+        let Some(plan) = self.planner().plan(&req.q) else {
+            let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, false)?;
+            return self.results(&searcher, found, None, None, now);
+        };
+        let mut extras: Vec<Box<dyn Query>> = self.prefix(&plan, &req.q).into_iter().collect();
+        let mut query = ranking_query(&plan, &extras);
+        let mut found =
+            self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
+        let mut suggestion = None;
+        if found.total < FEW_HITS && !plan.words.is_empty() {
+            suggestion = self.suggest(&searcher, &req.q, req, now);
+            let mut typos = self.typos(&searcher, &plan.words);
+            // The corrected words, ranked like words (titles first), order the typo matches.
+            if let Some(corrected) = suggestion.as_deref().and_then(|s| self.planner().plan(s)) {
+                typos.push(Box::new(BoostQuery::new(corrected.exact, CORRECTED_WEIGHT)));
+            }
+            if !typos.is_empty() {
+                extras.extend(typos);
+                query = ranking_query(&plan, &extras);
+                found =
+                    self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
+            }
+        }
+        self.results(&searcher, found, Some(&*query), suggestion, now)
+    }
 
+    pub(crate) fn planner(&self) -> Planner<'_> {
+        Planner { fields: &self.fields, schema: self.index.schema(), tokenizers: &self.query_tokenizers }
+    }
+
+    /// Runs `query`: the requested page (by rank, or newest first) and the facet counts.
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        req: &SearchRequest,
+        now: DateTime<Utc>,
+        ranked: bool,
+    ) -> Result<Found> {
         let limit = req.limit.max(1);
         let facets =
             (Count, facet_collector("collection"), facet_collector("tag"), StatusCounts { now: now.timestamp() });
-        let (addresses, (total, collections, tags, statuses)): (Vec<(Score, DocAddress)>, _) = match &words {
+        let (page, (total, collections, tags, statuses)) = if ranked {
+            let top = TopDocs::with_limit(limit).and_offset(req.offset).tweak_score(rank_key(now.timestamp()));
+            let (top, facets) = searcher.search(query, &(top, facets))?;
+            (top.into_iter().map(|(key, addr)| (key.score, addr)).collect(), facets)
+        } else {
             // Browsing without words: newest first.
-            None => {
-                let top = TopDocs::with_limit(limit)
-                    .and_offset(req.offset)
-                    .order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
-                let (top, facets) = searcher.search(&query, &(top, facets))?;
-                (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
-            }
-            Some(_) => {
-                let top = TopDocs::with_limit(limit).and_offset(req.offset).tweak_score(rank_key(now.timestamp()));
-                let (top, facets) = searcher.search(&query, &(top, facets))?;
-                (top.into_iter().map(|(key, addr)| (key.score, addr)).collect(), facets)
-            }
+            let top =
+                TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+            let (top, facets) = searcher.search(query, &(top, facets))?;
+            (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
         };
+        Ok(Found { page, total, collections, tags, statuses })
+    }
 
-        let snippets = match &words {
-            Some(w) => Some(SnippetGenerator::create(&searcher, w.as_ref(), f.body).map(|mut g| {
+    fn results(
+        &self,
+        searcher: &Searcher,
+        found: Found,
+        query: Option<&dyn Query>,
+        suggestion: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<SearchResults> {
+        let snippets = match query {
+            Some(q) => Some(SnippetGenerator::create(searcher, q, self.fields.body).map(|mut g| {
                 g.set_max_num_chars(SNIPPET_CHARS);
                 g
             })?),
             None => None,
         };
-        let hits = addresses
+        let hits = found
+            .page
             .into_iter()
-            .map(|(score, addr)| self.hit(&searcher, addr, score, snippets.as_ref(), now))
+            .map(|(score, addr)| self.hit(searcher, addr, score, snippets.as_ref(), now))
             .collect::<Result<Vec<_>>>()?;
-
-        let status = Status::ALL.iter().copied().zip(statuses).filter(|(_, n)| *n > 0).collect();
+        let status = Status::ALL.iter().copied().zip(found.statuses).filter(|(_, n)| *n > 0).collect();
         Ok(SearchResults {
-            total,
+            total: found.total,
             hits,
             facets: Facets {
-                collection: facet_counts(&collections, usize::MAX),
-                tag: facet_counts(&tags, TOP_TAGS),
+                collection: facet_counts(&found.collections, usize::MAX),
+                tag: facet_counts(&found.tags, TOP_TAGS),
                 status,
             },
+            suggestion,
         })
     }
 
@@ -139,8 +200,7 @@ impl SearchIndex {
         words.retain(|w| !w.trim().is_empty());
         // Only words: the text is the card's own, not query syntax.
         let text: String = words.join(" ").chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
-        let parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
-        let (like, _) = parser.parse_query_lenient(&text);
+        let like = self.planner().plan(&text).map_or_else(|| Box::new(EmptyQuery) as Box<dyn Query>, |p| p.exact);
         let mut clauses = vec![
             (Occur::Must, like),
             (Occur::MustNot, Box::new(TermQuery::new(this, IndexRecordOption::Basic)) as Box<dyn Query>),
@@ -151,66 +211,57 @@ impl SearchIndex {
         top.into_iter().map(|(score, addr)| self.hit(&searcher, addr, score, None, now)).collect()
     }
 
-    /// The words as a query; `None` when there are none (browse everything). Syntax
-    /// the parser rejects is dropped, keeping what it understood.
-    fn words_query(&self, typed: &str) -> Option<Box<dyn Query>> {
-        let q = typed.trim();
-        if q.is_empty() {
+    /// As you type: the last word, unfinished (no trailing space), also matches as the
+    /// start of longer words.
+    fn prefix(&self, plan: &Plan, typed: &str) -> Option<Box<dyn Query>> {
+        if typed.ends_with(char::is_whitespace) {
             return None;
         }
-        let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.headings, f.tags_text, f.body]);
-        parser.set_field_boost(f.title, TITLE_BOOST);
-        parser.set_field_boost(f.headings, HEADINGS_BOOST);
-        parser.set_field_boost(f.tags_text, TAGS_BOOST);
-        let (query, errors) = parser.parse_query_lenient(q);
-        if !errors.is_empty() {
-            tracing::debug!(query = q, errors = ?errors, "lenient parse dropped parts of a query");
+        let last: &str = plan.words.last()?;
+        if !typed.trim_end().ends_with(last) {
+            return None;
         }
-        // The untrimmed text: a trailing space says the last word is finished.
-        Some(self.with_forgiveness(query, typed.trim_start()))
+        let word = self.raw_token(last).filter(|w| w.chars().count() >= 3)?;
+        let term = Term::from_field_text(self.fields.words, &word);
+        // Longer words only: the word itself is already an exact match.
+        let longer = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)) as Box<dyn Query>),
+            (Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))),
+        ]);
+        Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT)))
     }
 
-    /// Adds, for plain-word queries, a prefix match for the word being typed and typo
-    /// tolerance for words the index does not know. Both weigh far less than an exact or
-    /// stemmed match, so they never push one down; queries with syntax (quotes, `-`,
-    /// fields, AND/OR) are taken as written.
-    fn with_forgiveness(&self, query: Box<dyn Query>, q: &str) -> Box<dyn Query> {
-        let has_syntax = q.contains(['"', ':', '(', ')', '*', '~', '^'])
-            || q.split_whitespace().any(|w| w == "AND" || w == "OR" || w.starts_with(['-', '+']));
-        if has_syntax {
-            return query;
-        }
-        let f = &self.fields;
-        let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, query)];
-        let searcher = self.reader.searcher();
-        // As you type: the last word, unfinished, matches as a prefix.
-        if let Some(last) = words.last().filter(|w| w.chars().count() >= 3 && !q.ends_with(char::is_whitespace)) {
-            let prefix = FuzzyTermQuery::new_prefix(Term::from_field_text(f.words, last), 0, true);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), PREFIX_WEIGHT))));
-        }
-        // Typos: only long enough words that match nothing as written (or stemmed).
-        for word in &words {
+    /// Typo tolerance for long enough words that match nothing as written or stemmed.
+    fn typos(&self, searcher: &Searcher, words: &[String]) -> Vec<Box<dyn Query>> {
+        let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+        for word in words.iter().take(MAX_TYPO_WORDS).filter_map(|w| self.raw_token(w)) {
             let len = word.chars().count();
-            if len < 5 || self.known(&searcher, word) {
+            if len < 5 || self.known(searcher, &word) {
                 continue;
             }
             let distance = if len >= 8 { 2 } else { 1 };
-            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.words, word), distance, true);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_WEIGHT))));
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(self.fields.words, &word), distance, true);
+            clauses.push(Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_WEIGHT)));
         }
-        if clauses.len() == 1 {
-            return clauses.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
+        clauses
+    }
+
+    /// A word as the unstemmed `words` field has it; `None` unless it is a single token.
+    pub(crate) fn raw_token(&self, word: &str) -> Option<String> {
+        let mut analyzer = self.query_tokenizers.get(crate::schema::RAW)?;
+        let mut tokens = Vec::new();
+        analyzer.token_stream(word).process(&mut |t| tokens.push(t.text.clone()));
+        match <[String; 1]>::try_from(tokens) {
+            Ok([only]) => Some(only),
+            Err(_) => None,
         }
-        Box::new(BooleanQuery::new(clauses))
     }
 
     /// Does any card contain `word`, as written or stemmed?
     fn known(&self, searcher: &Searcher, word: &str) -> bool {
         let f = &self.fields;
         let mut stemmed = String::new();
-        if let Some(mut analyzer) = self.index.tokenizers().get(crate::schema::ENGLISH) {
+        if let Some(mut analyzer) = self.query_tokenizers.get(crate::schema::ENGLISH) {
             let mut stream = analyzer.token_stream(word);
             if stream.advance() {
                 stemmed = stream.token().text.clone();
@@ -220,7 +271,12 @@ impl SearchIndex {
         df(f.words, word) > 0 || (!stemmed.is_empty() && (df(f.body, &stemmed) > 0 || df(f.title, &stemmed) > 0))
     }
 
-    fn with_filters(&self, words: Option<Box<dyn Query>>, req: &SearchRequest, now: DateTime<Utc>) -> Box<dyn Query> {
+    pub(crate) fn with_filters(
+        &self,
+        words: Option<Box<dyn Query>>,
+        req: &SearchRequest,
+        now: DateTime<Utc>,
+    ) -> Box<dyn Query> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
@@ -324,6 +380,22 @@ fn rank_key(now: i64) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> 
     }
 }
 
+/// The plan's matches with its bonuses, plus prefix and typo matches (`extras`), which
+/// rank below every exact match.
+fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>]) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, plan.exact.box_clone())];
+    clauses.extend(plan.bonuses.iter().map(|b| (Occur::Should, b.box_clone())));
+    if !extras.is_empty() {
+        let exact = ConstScoreQuery::new(plan.exact.box_clone(), EXACT_BONUS);
+        clauses.push((Occur::Should, Box::new(exact)));
+        clauses.extend(extras.iter().map(|e| (Occur::Should, e.box_clone())));
+    }
+    match clauses.len() {
+        1 => plan.exact.box_clone(),
+        _ => Box::new(BooleanQuery::new(clauses)),
+    }
+}
+
 fn facet_collector(field: &str) -> FacetCollector {
     let mut c = FacetCollector::for_field(field);
     c.add_facet(Facet::root());
@@ -334,7 +406,7 @@ fn facet_term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_facet(field, &Facet::from_path([value])), IndexRecordOption::Basic))
 }
 
-fn facet_counts(counts: &tantivy::collector::FacetCounts, k: usize) -> Vec<(String, u64)> {
+fn facet_counts(counts: &FacetCounts, k: usize) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = counts
         .get(Facet::root())
         .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))

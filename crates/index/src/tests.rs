@@ -309,3 +309,141 @@ fn hidden_collections_leave_no_trace_in_hits_totals_facets_or_related() {
     assert!(related.iter().all(|h| h.collection != "communication"), "{related:?}");
     assert!(index.related(4, 3, &[], now()).unwrap().iter().any(|h| h.collection == "communication"));
 }
+
+fn index_of(docs: &[CardDoc]) -> (tempfile::TempDir, SearchIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    for d in docs {
+        w.upsert(d).unwrap();
+    }
+    w.commit(1).unwrap();
+    index.reload().unwrap();
+    (dir, index)
+}
+
+fn slugs(index: &SearchIndex, q: &str) -> Vec<String> {
+    index.search(&request(q), now()).unwrap().hits.into_iter().map(|h| h.slug).collect()
+}
+
+#[test]
+fn hyphenated_and_punctuated_words_are_found_whole_and_by_their_parts() {
+    let (_dir, index) = index_of(&[
+        doc(1, "Housing", "We live in a big-house near the station.", "eng", &[], None),
+        doc(2, "Configs", "Settings live in config.toml and src/main.rs.", "eng", &[], None),
+    ]);
+    for q in ["house", "big house", "big-house", "\"big house\"", "toml", "config.toml", "main.rs"] {
+        assert!(!slugs(&index, q).is_empty(), "{q}");
+    }
+    assert_eq!(slugs(&index, "big-house"), vec!["card-1"]);
+    assert_eq!(slugs(&index, "bighouse"), vec!["card-1"], "written together");
+}
+
+#[test]
+fn code_identifiers_are_found_by_their_parts_and_whole_and_whole_ranks_first() {
+    let (_dir, index) = index_of(&[
+        doc(1, "DOM lookups", "Call `document.getElementById(id)` to find one element by its id.", "eng", &[], None),
+        doc(2, "Vectors", "Prefer std::vector over raw arrays; the vector grows.", "eng", &[], None),
+        doc(3, "Naming", "Functions use snake_case like parse_config.", "eng", &[], None),
+        doc(4, "Element ids", "Get the element by id: every element has an id, get it by id.", "eng", &[], None),
+        doc(5, "Build errors", "Fatal error C2001: newline in constant. Linker: LNK2019 unresolved.", "eng", &[], None),
+    ]);
+    assert_eq!(slugs(&index, "getElementById")[0], "card-1", "the exact identifier first");
+    assert!(slugs(&index, "element").contains(&"card-1".to_string()));
+    assert_eq!(slugs(&index, "std::vector"), vec!["card-2"]);
+    assert_eq!(slugs(&index, "vector")[0], "card-2");
+    assert_eq!(slugs(&index, "config"), vec!["card-3"], "parse_config");
+    assert_eq!(slugs(&index, "snake_case"), vec!["card-3"]);
+    assert_eq!(slugs(&index, "c2001"), vec!["card-5"]);
+    assert_eq!(slugs(&index, "lnk2019"), vec!["card-5"]);
+    assert_eq!(slugs(&index, "LNK2019 unresolved"), vec!["card-5"]);
+}
+
+#[test]
+fn stop_words_do_not_drown_the_words_that_matter_but_alone_still_search() {
+    let (_dir, index) = index_of(&[
+        doc(1, "The the the", "The of the and the to the is the a the.", "eng", &[], None),
+        doc(2, "Rollbacks", "How to roll back a deploy.", "eng", &[], None),
+        doc(3, "Hamlet", "To be, or not to be: that is the question.", "eng", &[], None),
+        doc(4, "The Who", "The Who played live.", "eng", &[], None),
+    ]);
+    assert_eq!(slugs(&index, "the rollbacks of the"), vec!["card-2"]);
+    assert_eq!(slugs(&index, "to be or not to be")[0], "card-3");
+    assert_eq!(slugs(&index, "the who")[0], "card-4");
+}
+
+#[test]
+fn chinese_and_japanese_text_is_found_by_its_words() {
+    let (_dir, index) = index_of(&[
+        doc(1, "部署", "部署前请检查配置。", "eng", &[], None),
+        doc(2, "手順", "デプロイ手順はこちら。", "eng", &[], None),
+        doc(3, "Other", "配 and 置 apart; 检 查 apart.", "eng", &[], None),
+    ]);
+    assert_eq!(slugs(&index, "检查配置"), vec!["card-1"]);
+    assert_eq!(slugs(&index, "配置"), vec!["card-1"]);
+    assert_eq!(slugs(&index, "デプロイ手順"), vec!["card-2"]);
+    assert_eq!(slugs(&index, "デプロイ"), vec!["card-2"]);
+}
+
+#[test]
+fn cards_with_every_word_rank_above_cards_with_some() {
+    let (_dir, index) = index_of(&[
+        // Many mentions of one word, in the title too...
+        doc(1, "Rollback rollback", "Rollback, rollback, rollback the release.", "eng", &[], None),
+        // ...lose to one mention of each.
+        doc(2, "Notes", "A database migration may need a rollback.", "eng", &[], None),
+        doc(3, "Database", "Database database database.", "eng", &[], None),
+    ]);
+    assert_eq!(slugs(&index, "database rollback")[0], "card-2");
+}
+
+#[test]
+fn exact_matches_rank_above_typo_matches_and_typos_only_expand_when_few_hits() {
+    let (_dir, index) = index_of(&[
+        doc(1, "Deploy", "How to deploy.", "eng", &[], None),
+        doc(2, "Deplot", "A deplot is a chart.", "eng", &[], None),
+    ]);
+    // "deploy" is known: no typo expansion, so "deplot" is not a match at all.
+    assert_eq!(slugs(&index, "deploy "), vec!["card-1"]);
+    // "deplyo" is unknown: both are one edit away (a swap, a substitution).
+    let r = index.search(&request("deplyo "), now()).unwrap();
+    assert!(!r.hits.is_empty());
+    // An exact word plus a typo: the exact match comes first.
+    let r = slugs(&index, "chart deplyo ");
+    assert_eq!(r[0], "card-2");
+}
+
+#[test]
+fn a_query_that_finds_little_suggests_a_visible_correction() {
+    let (_dir, index) = index_of(&[
+        doc(1, "Escalation policy", "Who to page and when.", "communication", &[], None),
+        doc(2, "Secret project", "Codename zeppelin.", "board", &[], None),
+    ]);
+    let r = index.search(&request("escalaton polcy"), now()).unwrap();
+    assert_eq!(r.suggestion.as_deref(), Some("escalation policy"));
+    assert_eq!(index.search(&request("escalation"), now()).unwrap().suggestion, None, "found: nothing to correct");
+    assert_eq!(index.search(&request("qqqqqqq"), now()).unwrap().suggestion, None, "nothing near");
+    // "zepelin" is one edit from a word only hidden cards have: no suggestion.
+    let hidden = SearchRequest { hidden_collections: vec!["board".into()], ..request("zepelin") };
+    let r = index.search(&hidden, now()).unwrap();
+    assert_eq!((r.total, r.suggestion), (0, None));
+    assert_eq!(index.search(&request("zepelin"), now()).unwrap().suggestion.as_deref(), Some("zeppelin"));
+    // Filters count too: the correction must find cards in the chosen collection.
+    let filtered = SearchRequest { collection: Some("communication".into()), ..request("zepelin") };
+    assert_eq!(index.search(&filtered, now()).unwrap().suggestion, None);
+}
+
+#[test]
+fn quoted_phrases_and_exclusions_work_and_broken_syntax_searches_the_words() {
+    let (_dir, index) = index_of(&[
+        doc(1, "Release", "Roll back the release first.", "eng", &[], None),
+        doc(2, "Back office", "The release of back office tools.", "eng", &[], None),
+    ]);
+    assert_eq!(slugs(&index, "\"roll back\""), vec!["card-1"]);
+    assert_eq!(slugs(&index, "release -office"), vec!["card-1"]);
+    for q in ["\"unclosed release", "title:", "((", "AND OR", "release AND (", "std::", "::x", "-", "+"] {
+        index.search(&request(q), now()).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    }
+    assert_eq!(slugs(&index, "\"unclosed release").len(), 2, "the words still search");
+    assert_eq!(slugs(&index, "office AND (")[0], "card-2");
+}

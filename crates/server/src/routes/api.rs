@@ -434,6 +434,7 @@ async fn api_search(
         "total": results.total,
         "took_ms": (took_ms * 1000.0).round() / 1000.0,
         "search_id": search_id,
+        "suggestion": results.suggestion,
         "hits": hits,
         "facets": {
             "collection": counts(&results.facets.collection),

@@ -23,6 +23,14 @@ fn link(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     format!("/search?{}", parts.join("&"))
 }
 
+/// The suggested words with the filters typed in the box (`tag:x`) kept.
+fn suggested_q(params: &SearchParams, suggestion: &str) -> String {
+    let operators = params.q.split_whitespace().filter(|w| {
+        ["collection:", "tag:", "status:"].iter().any(|op| w.strip_prefix(op).is_some_and(|v| !v.is_empty()))
+    });
+    std::iter::once(suggestion).chain(operators).collect::<Vec<_>>().join(" ")
+}
+
 pub fn search(
     nav: &Nav,
     params: &SearchParams,
@@ -84,6 +92,13 @@ pub fn search(
                                 " · " span class="filter" { (label) ": " strong { (v) } " "
                                     a href=(link(params, |p| { match clear { 0 => p.collection = None, 1 => p.tag = None, _ => p.status = None }; p.offset = None; })) aria-label={ "Remove " (label) " filter" } { "×" } }
                             }
+                        }
+                    }
+                    @if let Some(suggestion) = &results.suggestion {
+                        p class="suggestion" {
+                            "Did you mean "
+                            a href=(link(params, |p| { p.q = suggested_q(params, suggestion); p.offset = None; })) { (suggestion) }
+                            "?"
                         }
                     }
                     @if results.hits.is_empty() {

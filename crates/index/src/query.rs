@@ -1,0 +1,218 @@
+//! From what a person typed to tantivy queries.
+//!
+//! Plain words (the common case) are turned into queries here, word by word, so nothing
+//! typed is ever a syntax error. Queries with syntax (quotes, `-word`, `field:`, AND/OR,
+//! parentheses) go through tantivy's parser; if it rejects any part, the whole text is
+//! searched as plain words instead.
+
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, QueryParser};
+use tantivy::schema::Field;
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::{Score, Term};
+
+use crate::bm25::Bm25TermQuery;
+use crate::schema::{self, Fields};
+use crate::tokenize::is_stop_word;
+
+/// Field boosts: a word in the title says more about a card than one in its body.
+const TITLE_BOOST: Score = 3.0;
+const HEADINGS_BOOST: Score = 2.0;
+const TAGS_BOOST: Score = 2.0;
+/// Added to cards that match every word: they rank above cards matching only some,
+/// whatever the word weights (no BM25 sum in a knowledge base comes near it).
+pub const ALL_WORDS_BONUS: Score = 1000.0;
+/// Added for each word a card matches (Vaswani MAP: .2948 without, .2969 with .25).
+const MATCHED_WORD_BONUS: Score = 0.25;
+/// A whole identifier (`getElementById`) weighs this much on top of its parts.
+const WHOLE_WORD_WEIGHT: Score = 1.0;
+/// Fields a query looks in, with their boosts.
+const SEARCHED: usize = 4;
+
+/// What a query asks for.
+pub struct Plan {
+    /// Cards that match: words as written or stemmed (and as-written syntax).
+    pub exact: Box<dyn Query>,
+    /// Ranking only: each matches a subset of `exact`.
+    pub bonuses: Vec<Box<dyn Query>>,
+    /// The plain words searched for (stop words dropped unless there is nothing else);
+    /// empty when the query has syntax, which is taken as written.
+    pub words: Vec<String>,
+}
+
+pub struct Planner<'a> {
+    pub fields: &'a Fields,
+    pub schema: tantivy::schema::Schema,
+    /// `schema::query_analyzers()`, built once.
+    pub tokenizers: &'a TokenizerManager,
+}
+
+impl Planner<'_> {
+    fn searched(&self) -> [(Field, Score); SEARCHED] {
+        let f = self.fields;
+        [(f.title, TITLE_BOOST), (f.headings, HEADINGS_BOOST), (f.tags_text, TAGS_BOOST), (f.body, 1.0)]
+    }
+
+    /// `None` when there is nothing to search for (browse everything).
+    pub fn plan(&self, typed: &str) -> Option<Plan> {
+        let q = typed.trim();
+        if q.is_empty() {
+            return None;
+        }
+        if has_syntax(q) {
+            let mut parser = QueryParser::new(
+                self.schema.clone(),
+                self.searched().map(|(f, _)| f).to_vec(),
+                self.tokenizers.clone(),
+            );
+            for (field, boost) in self.searched() {
+                parser.set_field_boost(field, boost);
+            }
+            let (query, errors) = parser.parse_query_lenient(&escape_colons(q));
+            let mut has_terms = false;
+            query.query_terms(&mut |_, _| has_terms = true);
+            // Operators without words ("AND OR") parse to nothing: search the words then.
+            if errors.is_empty() && has_terms {
+                return Some(Plan { exact: query, bonuses: Vec::new(), words: Vec::new() });
+            }
+            tracing::debug!(query = q, errors = ?errors, "query syntax not understood; searching its words");
+        }
+        Some(self.plain(q))
+    }
+
+    /// Any of the words, ranked with bonuses for having all of them and for whole identifiers.
+    fn plain(&self, q: &str) -> Plan {
+        let words = content_words(q);
+        let mut analyzer = self.tokenizers.get(schema::ENGLISH).unwrap_or_else(schema::whole_words);
+        let per_word: Vec<Box<dyn Query>> = words.iter().filter_map(|w| self.word_query(&mut analyzer, w)).collect();
+        let mut bonuses: Vec<Box<dyn Query>> = Vec::new();
+        if per_word.len() >= 2 {
+            let all = BooleanQuery::new(per_word.iter().map(|q| (Occur::Must, q.box_clone())).collect());
+            bonuses.push(Box::new(ConstScoreQuery::new(Box::new(all), ALL_WORDS_BONUS)));
+        }
+        bonuses.extend(self.whole_words(&words.join(" ")));
+        // Coordination: each word matched adds a little, so more words matched ranks higher.
+        if per_word.len() >= 2 {
+            bonuses.extend(
+                per_word
+                    .iter()
+                    .map(|q| Box::new(ConstScoreQuery::new(q.box_clone(), MATCHED_WORD_BONUS)) as Box<dyn Query>),
+            );
+        }
+        let exact: Box<dyn Query> = match per_word.len() {
+            0 => Box::new(EmptyQuery),
+            1 => per_word.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery)),
+            _ => Box::new(BooleanQuery::new(per_word.into_iter().map(|q| (Occur::Should, q)).collect())),
+        };
+        Plan { exact, bonuses, words }
+    }
+
+    /// One word in any searched field; a word of several parts (`big-house`, `检查配置`)
+    /// as a phrase of them. `None` for a word with no letters or digits.
+    fn word_query(&self, analyzer: &mut TextAnalyzer, word: &str) -> Option<Box<dyn Query>> {
+        let mut tokens = Vec::new();
+        analyzer.token_stream(word).process(&mut |t| tokens.push((t.position, t.text.clone())));
+        if tokens.is_empty() {
+            return None;
+        }
+        let clauses = self
+            .searched()
+            .into_iter()
+            .map(|(field, boost)| {
+                let q: Box<dyn Query> = match &tokens[..] {
+                    [(_, text)] => Box::new(Bm25TermQuery::new(Term::from_field_text(field, text))),
+                    _ => Box::new(PhraseQuery::new_with_offset(
+                        tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect(),
+                    )),
+                };
+                (Occur::Should, Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Compounds typed whole (`std::vector`, `getElementById`) as indexed whole: cards
+    /// with the exact identifier outrank cards where its parts are only nearby.
+    fn whole_words(&self, text: &str) -> Vec<Box<dyn Query>> {
+        let mut whole = Vec::new();
+        schema::whole_words().token_stream(text).process(&mut |t| whole.push(t.text.clone()));
+        whole
+            .into_iter()
+            .map(|w| {
+                let clauses = self
+                    .searched()
+                    .into_iter()
+                    .map(|(field, boost)| {
+                        let term = Bm25TermQuery::new(Term::from_field_text(field, &w));
+                        (Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost)) as Box<dyn Query>)
+                    })
+                    .collect();
+                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(clauses)), WHOLE_WORD_WEIGHT)) as Box<dyn Query>
+            })
+            .collect()
+    }
+}
+
+/// The words to search for: stop words only matter when there is nothing else.
+fn content_words(q: &str) -> Vec<String> {
+    let words: Vec<String> = q.split_whitespace().map(str::to_owned).collect();
+    let content: Vec<String> = words.iter().filter(|w| !is_stop_word(bare(w))).cloned().collect();
+    if content.is_empty() { words } else { content }
+}
+
+/// A word without the punctuation around it ("(the," → "the").
+pub fn bare(word: &str) -> &str {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// Field names a query may name (`title:deploy`).
+const FIELD_NAMES: [&str; 4] = ["title", "headings", "tags", "body"];
+
+/// Does the query use syntax: quotes, grouping, required/excluded words, operators,
+/// fields, wildcards or boosts?
+pub fn has_syntax(q: &str) -> bool {
+    q.contains(['"', '(', ')', '*', '~', '^'])
+        || q.split_whitespace().any(|w| {
+            matches!(w, "AND" | "OR" | "NOT")
+                || w.starts_with(['-', '+'])
+                || FIELD_NAMES.iter().any(|f| w.strip_prefix(f).is_some_and(|r| r.starts_with(':')))
+        })
+}
+
+/// Escapes colons that do not follow a field name, so `std::vector` is a word, not
+/// a field called `std`.
+fn escape_colons(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 8);
+    let mut word_start = 0;
+    for c in q.chars() {
+        if c == ':' {
+            let word = out[word_start..].trim_start_matches(['(', '+', '-', '"']);
+            if !FIELD_NAMES.contains(&word) {
+                out.push('\\');
+            }
+        }
+        out.push(c);
+        if c.is_whitespace() || c == '(' {
+            word_start = out.len();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_is_recognised_and_literal_colons_escaped() {
+        assert!(has_syntax("\"a b\"") && has_syntax("a -b") && has_syntax("title:x") && has_syntax("a AND b"));
+        assert!(!has_syntax("std::vector C2001 big-house a.b"));
+        assert_eq!(escape_colons("title:x std::vector"), "title:x std\\:\\:vector");
+        assert_eq!(escape_colons("(body:a OR \"x:y\")"), "(body:a OR \"x\\:y\")");
+    }
+
+    #[test]
+    fn stop_words_are_dropped_only_when_other_words_remain() {
+        assert_eq!(content_words("the deploy of a release"), vec!["deploy", "release"]);
+        assert_eq!(content_words("to be or not to be"), vec!["to", "be", "or", "not", "to", "be"]);
+    }
+}

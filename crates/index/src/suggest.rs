@@ -1,0 +1,145 @@
+//! "Did you mean": when a query finds little, each word that finds nothing is replaced by
+//! the nearest word the index knows (fewest edits, then the most cards).
+//!
+//! The index holds words of every collection, including ones the person searching may
+//! not read. A correction is only offered when it finds cards under the same filters
+//! and hidden collections as the search itself, so a suggestion never reveals a word
+//! that only appears in cards they cannot see.
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::Count;
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use crate::query::{bare, has_syntax};
+use crate::tokenize::is_stop_word;
+use crate::{SearchIndex, SearchRequest};
+
+/// Candidates tried per word, nearest first, until one is visible.
+const CANDIDATES: usize = 5;
+
+impl SearchIndex {
+    /// The typed query with its unknown words corrected; `None` when nothing needs or
+    /// has a visible correction.
+    pub(crate) fn suggest(
+        &self,
+        searcher: &Searcher,
+        typed: &str,
+        req: &SearchRequest,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        if has_syntax(typed) {
+            return None;
+        }
+        let mut changed = false;
+        let words: Vec<String> = typed
+            .split_whitespace()
+            .map(|word| match self.correction(searcher, word, req, now) {
+                Some(fixed) => {
+                    changed = true;
+                    fixed
+                }
+                None => word.to_owned(),
+            })
+            .collect();
+        changed.then(|| words.join(" "))
+    }
+
+    /// A visible replacement for a word that finds nothing visible.
+    fn correction(&self, searcher: &Searcher, word: &str, req: &SearchRequest, now: DateTime<Utc>) -> Option<String> {
+        if is_stop_word(bare(word)) {
+            return None;
+        }
+        let token = self.raw_token(word)?;
+        let len = token.chars().count();
+        if len < 4 || token.chars().any(|c| c.is_numeric()) {
+            return None;
+        }
+        let plan = self.planner().plan(word)?;
+        if self.visible(searcher, plan.exact, req, now) {
+            return None;
+        }
+        let max_edits = if len >= 7 { 2 } else { 1 };
+        self.nearest_terms(searcher, &token, max_edits).into_iter().take(CANDIDATES).find(|candidate| {
+            let term = Term::from_field_text(self.fields.words, candidate);
+            self.visible(searcher, Box::new(TermQuery::new(term, IndexRecordOption::Basic)), req, now)
+        })
+    }
+
+    /// Does `query` find any card under the request's filters and hidden collections?
+    fn visible(&self, searcher: &Searcher, query: Box<dyn Query>, req: &SearchRequest, now: DateTime<Utc>) -> bool {
+        searcher.search(&*self.with_filters(Some(query), req, now), &Count).is_ok_and(|n| n > 0)
+    }
+
+    /// Known words within `max_edits` of `word`: fewest edits first, then most cards.
+    fn nearest_terms(&self, searcher: &Searcher, word: &str, max_edits: usize) -> Vec<String> {
+        let target: Vec<char> = word.chars().collect();
+        let mut found: Vec<(usize, u64, String)> = Vec::new();
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
+            let Ok(mut terms) = inverted.terms().stream() else { continue };
+            while terms.advance() {
+                let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
+                if text.len().abs_diff(word.len()) > max_edits * 4 || found.iter().any(|(_, _, t)| t == text) {
+                    continue;
+                }
+                let candidate: Vec<char> = text.chars().collect();
+                if let Some(edits) = edit_distance(&target, &candidate, max_edits).filter(|e| *e > 0) {
+                    let df = searcher.doc_freq(&Term::from_field_text(self.fields.words, text)).unwrap_or(0);
+                    found.push((edits, df, text.to_owned()));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+        found.into_iter().map(|(_, _, t)| t).collect()
+    }
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, or `None`
+/// when more than `max`.
+fn edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut rows = vec![vec![0usize; width]; a.len() + 1];
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i][0] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    Some(rows[a.len()][b.len()]).filter(|d| *d <= max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    fn dist(a: &str, b: &str) -> Option<usize> {
+        edit_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), 2)
+    }
+
+    #[test]
+    fn edits_count_swaps_as_one_and_give_up_past_the_limit() {
+        assert_eq!(dist("deplyo", "deploy"), Some(1));
+        assert_eq!(dist("polcy", "policy"), Some(1));
+        assert_eq!(dist("escalaton", "escalation"), Some(1));
+        assert_eq!(dist("kitten", "sitting"), None);
+        assert_eq!(dist("same", "same"), Some(0));
+    }
+}
