@@ -447,3 +447,12 @@ fn quoted_phrases_and_exclusions_work_and_broken_syntax_searches_the_words() {
     assert_eq!(slugs(&index, "\"unclosed release").len(), 2, "the words still search");
     assert_eq!(slugs(&index, "office AND (")[0], "card-2");
 }
+
+#[test]
+fn a_word_repeated_or_in_another_form_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    let score = |q: &str| index.search(&request(q), now()).unwrap().hits.iter().map(|h| h.score).collect::<Vec<_>>();
+    assert_eq!(score("review reviews"), score("review"));
+    assert_eq!(score("incident incident"), score("incident"));
+}
