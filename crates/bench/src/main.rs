@@ -127,7 +127,7 @@ fn redacted_args() -> String {
     std::env::args()
         .skip(1)
         .map(|a| match a.split_once('@') {
-            Some((before, after)) if a.contains("://") && before.contains(':') => {
+            Some((before, after)) if before.split_once("://").is_some_and(|(_, user)| user.contains(':')) => {
                 let scheme_end = before.find("://").map_or(0, |i| i + 3);
                 let user = before[scheme_end..].split(':').next().unwrap_or_default();
                 format!("{}{user}:…@{after}", &before[..scheme_end])
@@ -158,6 +158,10 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
+    let load_average = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(0.0);
     let (data_dir, log_dir) = (dir.join("data"), dir.join("logs"));
     std::fs::create_dir_all(&log_dir)?;
     let corpus = corpus::prepare(spec, repo, &args.corpora, dir)?;
@@ -212,6 +216,7 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     let import_seconds = import.wall.as_secs_f64();
     let result = CorpusResult {
         corpus: spec.to_string(),
+        load_average,
         cards,
         import_summary: import.summary,
         import_seconds,

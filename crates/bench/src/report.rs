@@ -45,6 +45,8 @@ pub struct PeerBuild {
 #[derive(Debug, Clone, Serialize)]
 pub struct CorpusResult {
     pub corpus: String,
+    /// The machine's 1-minute load average when the corpus started (the cores are shared).
+    pub load_average: f64,
     pub cards: u64,
     pub import_summary: String,
     pub import_seconds: f64,
@@ -94,13 +96,13 @@ pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Machine: {}. Date: {}. Command: `{}`.\n", report.machine, report.date, report.command);
     s.push_str(
-        "| corpus | cards | import | searchable after | index / database | peak RSS import / server | HTTP load |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| corpus | cards | import | searchable after | index / database | peak RSS import / server | HTTP load | load avg |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in &report.results {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} cards/s ({:.1} s) | {:.1} s | {:.1} / {:.1} MiB | {:.0} / {:.0} MiB | {:.0} req/s ({} clients, p50 {:.1} ms, p99 {:.1} ms{}) |",
+            "| {} | {} | {:.0} cards/s ({:.1} s) | {:.1} s | {:.1} / {:.1} MiB | {:.0} / {:.0} MiB | {:.0} req/s ({} clients, p50 {:.1} ms, p99 {:.1} ms{}) | {:.1} |",
             r.corpus,
             r.cards,
             r.import_cards_per_s,
@@ -115,6 +117,7 @@ pub fn markdown(report: &Report) -> String {
             r.load.p50_ms,
             r.load.p99_ms,
             if r.load.errors > 0 { format!(", {} errors", r.load.errors) } else { String::new() },
+            r.load_average,
         );
     }
     s.push_str(
@@ -180,6 +183,7 @@ mod tests {
         };
         let r = CorpusResult {
             corpus: "shipped".into(),
+            load_average: 1.0,
             cards: 60,
             import_summary: String::new(),
             import_seconds: 1.0,
