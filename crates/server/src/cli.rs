@@ -182,9 +182,17 @@ fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
         ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files ({per_sec}, {eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Index on the other core while the files are written (rather than after), unless a
+    // running server holds the index.
+    let indexer = start_indexer(&store, data)?;
+    let handle = indexer.as_ref().map(indexer::Indexer::handle);
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
+        // Called after each transaction commits; a pending wake-up absorbs the rest.
+        if let Some(h) = &handle {
+            h.wake();
+        }
     };
     let report = import::import_dir(&store, dir, Source::OneOff, chrono::Utc::now(), &progress);
     bar.finish_and_clear();
@@ -192,25 +200,26 @@ fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
         eprintln!("skipped {}: {}", skipped.path, skipped.reason);
     }
     println!("{report}");
-    catch_up_index(&store, data, report.last_seq)
-}
-
-/// Brings the index up to date when no server holds it; a running server does it itself.
-fn catch_up_index(store: &verity_store::Store, data: &DataArgs, seq: i64) -> anyhow::Result<()> {
-    let (index, opened) = SearchIndex::open(&data.data_dir.join("index"))?;
-    match indexer::Indexer::start(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
-        Ok(indexer) => {
-            if !indexer.handle().wait_for_blocking(seq, Duration::from_secs(600)) {
-                eprintln!("the index is still catching up; the server finishes it at start-up");
-            }
-            indexer.stop();
+    if let Some(indexer) = indexer {
+        if !indexer.handle().wait_for_blocking(report.last_seq, Duration::from_secs(600)) {
+            eprintln!("the index is still catching up; the server finishes it at start-up");
         }
-        Err(e) if matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked)) => {
-            println!("a running server holds the index and will index the new cards within seconds");
-        }
-        Err(e) => return Err(e),
+        indexer.stop();
     }
     Ok(())
+}
+
+/// The indexer, or `None` when a running server holds the index (it indexes new cards itself).
+fn start_indexer(store: &verity_store::Store, data: &DataArgs) -> anyhow::Result<Option<indexer::Indexer>> {
+    let (index, opened) = SearchIndex::open(&data.data_dir.join("index"))?;
+    match indexer::Indexer::start(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
+        Ok(indexer) => Ok(Some(indexer)),
+        Err(e) if matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked)) => {
+            println!("a running server holds the index and will index the new cards within seconds");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn export(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {

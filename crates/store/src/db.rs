@@ -20,6 +20,14 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+impl DbConnection {
+    /// Runs `f` in a savepoint inside the caller's transaction: if it fails, only its own
+    /// writes are undone and the transaction goes on (bulk imports, one file at a time).
+    pub fn savepoint<T>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        self.transaction(f)
+    }
+}
+
 /// Which database a URL names. The scheme decides; anything unknown is refused rather
 /// than guessed.
 #[derive(Debug, Clone, PartialEq, Eq)]
