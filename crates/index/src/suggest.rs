@@ -6,6 +6,8 @@
 //! and hidden collections as the search itself, so a suggestion never reveals a word
 //! that only appears in cards they cannot see.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use tantivy::collector::Count;
 use tantivy::query::{Query, TermQuery};
@@ -73,21 +75,35 @@ impl SearchIndex {
     }
 
     /// Known words within `max_edits` of `word`: fewest edits first, then most cards.
+    /// Only words starting with the typed word's first or second letter are looked at:
+    /// first letters are rarely mistyped, and scanning the whole dictionary of a large
+    /// index for every unknown word made typo searches slow.
     fn nearest_terms(&self, searcher: &Searcher, word: &str, max_edits: usize) -> Vec<String> {
         let target: Vec<char> = word.chars().collect();
+        let mut starts: Vec<char> = target.iter().take(2).copied().collect();
+        starts.dedup();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut found: Vec<(usize, u64, String)> = Vec::new();
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
-            let Ok(mut terms) = inverted.terms().stream() else { continue };
-            while terms.advance() {
-                let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
-                if text.len().abs_diff(word.len()) > max_edits * 4 || found.iter().any(|(_, _, t)| t == text) {
+            for start in &starts {
+                let low = start.to_string();
+                let high = char::from_u32(*start as u32 + 1).map(String::from).unwrap_or_else(|| low.clone());
+                let Ok(mut terms) = inverted.terms().range().ge(low.as_bytes()).lt(high.as_bytes()).into_stream()
+                else {
                     continue;
-                }
-                let candidate: Vec<char> = text.chars().collect();
-                if let Some(edits) = edit_distance(&target, &candidate, max_edits).filter(|e| *e > 0) {
-                    let df = searcher.doc_freq(&Term::from_field_text(self.fields.words, text)).unwrap_or(0);
-                    found.push((edits, df, text.to_owned()));
+                };
+                while terms.advance() {
+                    let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
+                    if text.len().abs_diff(word.len()) > max_edits * 4 || seen.contains(text) {
+                        continue;
+                    }
+                    let candidate: Vec<char> = text.chars().collect();
+                    if let Some(edits) = edit_distance(&target, &candidate, max_edits).filter(|e| *e > 0) {
+                        seen.insert(text.to_owned());
+                        let df = searcher.doc_freq(&Term::from_field_text(self.fields.words, text)).unwrap_or(0);
+                        found.push((edits, df, text.to_owned()));
+                    }
                 }
             }
         }
