@@ -330,6 +330,7 @@ async fn the_first_admin_password_is_generated_once_and_kept_private() {
             clock: std::sync::Arc::new(verity_core::SystemClock),
             admin_password: password,
             content: None,
+            session_hours: None,
         })
         .unwrap()
     };

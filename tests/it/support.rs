@@ -104,6 +104,7 @@ impl TestApp {
             clock: Arc::new(clock.clone()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             content,
+            session_hours: None,
         })
         .expect("the app opens");
         let state = runtime.state.clone();

@@ -30,6 +30,8 @@ pub struct Options {
     pub admin_password: Option<String>,
     /// The Markdown folder kept in sync both ways (`--content`), if any.
     pub content: Option<PathBuf>,
+    /// How long sign-ins last; `None`: 12 hours.
+    pub session_hours: Option<u32>,
 }
 
 /// A running application: shared state plus the indexer thread it owns.
@@ -48,7 +50,8 @@ impl Runtime {
         let store = open_store(&options.data_dir, options.database_url.as_deref())?;
         let generated_admin_password =
             ensure_admin(&store, &options.data_dir, options.admin_password.as_deref(), options.clock.now())?;
-        let tokens = TokenKeys::load_or_create(&options.data_dir)?;
+        let tokens = TokenKeys::load_or_create(&options.data_dir)?
+            .with_session_hours(options.session_hours.unwrap_or(auth::DEFAULT_SESSION_HOURS));
         let (index, opened) = SearchIndex::open(&options.data_dir.join("index"))?;
         let index = Arc::new(index);
         let indexer = Indexer::start(store.clone(), index.clone(), opened == Opened::Fresh)?;

@@ -28,8 +28,8 @@ use crate::state::AppState;
 pub const COOKIE: &str = "verity_token";
 const ISSUER: &str = "verity";
 const AUDIENCE: &str = "verity";
-/// Tokens last a working day.
-pub const TOKEN_TTL_SECS: i64 = 12 * 60 * 60;
+/// Sessions last a working day unless `serve --session-hours` says otherwise.
+pub const DEFAULT_SESSION_HOURS: u32 = 12;
 const SECRET_FILE: &str = "jwt-secret";
 /// Personal API tokens start with this, so they are told apart from session JWTs.
 pub const API_TOKEN_PREFIX: &str = "vt_";
@@ -60,6 +60,8 @@ pub struct TokenKeys {
     validation: Validation,
     /// Keys the CSRF tokens (derived from the secret, never the secret itself).
     csrf_key: [u8; 32],
+    /// How long a session token lasts.
+    ttl_secs: i64,
 }
 
 impl TokenKeys {
@@ -76,7 +78,18 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             csrf_key,
+            ttl_secs: i64::from(DEFAULT_SESSION_HOURS) * 3600,
         }
+    }
+
+    pub fn with_session_hours(mut self, hours: u32) -> Self {
+        self.ttl_secs = i64::from(hours.max(1)) * 3600;
+        self
+    }
+
+    /// How long a session token lasts, in seconds.
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
     }
 
     /// The CSRF token of a browser session: bound to its cookie, so another site can
@@ -113,7 +126,7 @@ impl TokenKeys {
             uid: user.id,
             ver: user.token_version,
             iat: now,
-            exp: now + TOKEN_TTL_SECS,
+            exp: now + self.ttl_secs,
             jti: random_string(22),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -314,12 +327,12 @@ pub async fn revoke_current_session(state: &web::Data<AppState>, req: &HttpReque
 }
 
 /// The session cookie for a freshly signed-in browser.
-pub fn session_cookie(token: String) -> actix_web::cookie::Cookie<'static> {
+pub fn session_cookie(token: String, ttl_secs: i64) -> actix_web::cookie::Cookie<'static> {
     actix_web::cookie::Cookie::build(COOKIE, token)
         .path("/")
         .http_only(true)
         .same_site(actix_web::cookie::SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(TOKEN_TTL_SECS))
+        .max_age(actix_web::cookie::time::Duration::seconds(ttl_secs))
         .finish()
 }
 
@@ -458,6 +471,24 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("Correct horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn sessions_last_as_long_as_configured() {
+        let user = User {
+            id: 1,
+            username: "ann".into(),
+            display_name: "Ann".into(),
+            email: None,
+            role: verity_core::Role::Editor,
+            disabled: false,
+            token_version: 0,
+            created_at: chrono::Utc::now(),
+        };
+        for (keys, hours) in [(TokenKeys::new(&[7; 32]), 12), (TokenKeys::new(&[7; 32]).with_session_hours(2), 2)] {
+            let claims = keys.verify(&keys.issue(&user).unwrap()).unwrap();
+            assert_eq!(claims.exp - claims.iat, hours * 3600);
+        }
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Largest card body accepted (API, editor, files), in bytes; bigger requests get 413.
     #[arg(long, env = "VERITY_MAX_CARD_BYTES", default_value_t = verity_core::DEFAULT_MAX_CARD_BYTES)]
     pub max_card_bytes: usize,
+    /// How long a sign-in lasts, in hours (1 to 720).
+    #[arg(long, env = "VERITY_SESSION_HOURS", default_value_t = crate::auth::DEFAULT_SESSION_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_hours: u32,
     /// How often reminders, webhook retries and health snapshots run, in seconds.
     #[arg(long, env = "VERITY_SCHEDULE_SECS", default_value_t = 300)]
     pub schedule_secs: u64,
@@ -139,6 +143,7 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         admin_password,
         // Synced in the background: a large folder must not delay /healthz.
         content: Some(args.content.clone()),
+        session_hours: Some(args.session_hours),
     })?;
     let state = runtime.state.clone();
     let server = HttpServer::new(move || app::build_app(state.clone()))

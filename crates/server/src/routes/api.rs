@@ -69,7 +69,7 @@ async fn api_login(state: web::Data<AppState>, req: HttpRequest, body: web::Json
     let user = auth::sign_in(&state, &auth::client_address(&req), username, password).await?;
     let token = state.tokens.issue(&user)?;
     Ok(HttpResponse::Ok().json(
-        json!({"token": token, "expires_in": auth::TOKEN_TTL_SECS, "username": user.username, "role": user.role}),
+        json!({"token": token, "expires_in": state.tokens.ttl_secs(), "username": user.username, "role": user.role}),
     ))
 }
 

@@ -814,7 +814,10 @@ async fn login(
         Err(e) => return Err(e.into()),
     };
     let token = state.tokens.issue(&user)?;
-    Ok(HttpResponse::SeeOther().cookie(auth::session_cookie(token)).insert_header((header::LOCATION, next)).finish())
+    Ok(HttpResponse::SeeOther()
+        .cookie(auth::session_cookie(token, state.tokens.ttl_secs()))
+        .insert_header((header::LOCATION, next))
+        .finish())
 }
 
 /// Signs this browser out: the session's token is revoked (not only forgotten by the
