@@ -152,7 +152,7 @@ async fn api_list_cards(
     AuthUser(user): AuthUser,
     params: web::Query<ListParams>,
 ) -> ApiResult {
-    let mut query = ListQuery {
+    let query = ListQuery {
         collection: params.collection.clone().filter(|c| !c.is_empty()),
         status: parse_status(params.status.as_deref())?,
         order: Order::Recent,
@@ -161,16 +161,26 @@ async fn api_list_cards(
         hidden_collections: Vec::new(),
     };
     let now = state.clock.now();
+    let (total, cards) = list_visible(&state, user, query).await?;
+    let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
+    Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
+}
+
+/// One page of the live cards `user` may read (the query's own filters, plus their rights).
+async fn list_visible(
+    state: &web::Data<AppState>,
+    user: User,
+    mut query: ListQuery,
+) -> Result<(i64, Vec<Card>), ApiError> {
     let st = state.clone();
-    let (total, cards) = web::block(move || {
+    let now = state.clock.now();
+    web::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             query.hidden_collections = Access::load(c, &user)?.hidden_ids();
             Ok(cards::list(c, &query, now)?)
         })
     })
-    .await??;
-    let cards: Vec<Value> = cards.iter().map(|c| card_json(c, now, false)).collect();
-    Ok(HttpResponse::Ok().json(json!({"total": total, "cards": cards})))
+    .await?
 }
 
 /// A live card the user may read (404 for one they may not, as for one that is not there).
@@ -851,22 +861,14 @@ async fn api_export(
     AuthUser(user): AuthUser,
     params: web::Query<ExportParams>,
 ) -> ApiResult {
-    let mut query = ListQuery {
+    let query = ListQuery {
         collection: params.collection.clone().filter(|c| !c.is_empty()),
         order: Order::Oldest,
         limit: params.limit.unwrap_or(200).clamp(1, MAX_LIMIT) as i64,
         offset: params.offset.unwrap_or(0).min(i64::MAX as usize) as i64,
         ..ListQuery::default()
     };
-    let now = state.clock.now();
-    let st = state.clone();
-    let (total, cards) = web::block(move || {
-        st.store.read(|c| -> Result<_, ApiError> {
-            query.hidden_collections = Access::load(c, &user)?.hidden_ids();
-            Ok(cards::list(c, &query, now)?)
-        })
-    })
-    .await??;
+    let (total, cards) = list_visible(&state, user, query).await?;
     let files: Vec<Value> = cards
         .iter()
         .map(|card| {
