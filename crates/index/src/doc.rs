@@ -4,6 +4,7 @@ use tantivy::schema::Facet;
 use verity_core::verification::DueTimes;
 
 use crate::schema::Fields;
+use crate::snippet;
 
 /// What the index needs to know about a card; built by the server from the database.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,7 @@ impl CardDoc {
             doc.add_facet(f.tag, Facet::from_path([t.as_str()]));
         }
         doc.add_text(f.body, &self.text);
+        doc.add_text(f.excerpt, snippet::scope(&self.text, snippet::SNIPPET_SCAN_BYTES));
         doc.add_text(f.words, &self.title);
         doc.add_text(f.words, &self.text);
         doc.add_facet(f.collection, Facet::from_path([self.collection.as_str()]));

@@ -5,13 +5,16 @@
 //! change `seq` it applied, so a restart resumes from there.
 
 mod bm25;
+mod coordination;
 mod doc;
 mod query;
 mod schema;
 mod search;
+mod snippet;
 mod status_facet;
 mod suggest;
 mod tokenize;
+mod top;
 mod writer;
 
 pub use doc::CardDoc;
@@ -38,7 +41,7 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 const VERSION_FILE: &str = "verity-schema-version";
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.

@@ -11,6 +11,7 @@ use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Score, Term};
 
 use crate::bm25::Bm25TermQuery;
+use crate::coordination::{Bonuses, CoordinationQuery};
 use crate::schema::{self, Fields};
 use crate::tokenize::is_stop_word;
 
@@ -37,6 +38,28 @@ pub struct Plan {
     /// The plain words searched for (stop words dropped unless there is nothing else);
     /// empty when the query has syntax, which is taken as written.
     pub words: Vec<String>,
+}
+
+impl Plan {
+    /// The exact matches scored `bonus` higher, so they rank above looser ones.
+    pub fn exact_lifted(&self, bonus: Score) -> Box<dyn Query> {
+        match self.exact.downcast_ref::<CoordinationQuery>() {
+            Some(words) => Box::new(words.with_bonuses(Bonuses { any: bonus, ..words.bonuses() })),
+            None => Box::new(BooleanQuery::new(vec![
+                (Occur::Should, self.exact.box_clone()),
+                (Occur::Should, Box::new(ConstScoreQuery::new(self.exact.box_clone(), bonus))),
+            ])),
+        }
+    }
+
+    /// The exact matches scored by their words alone, without the bonuses for how many
+    /// words match (for a ranking that must stay below theirs).
+    pub fn exact_unranked(&self) -> Box<dyn Query> {
+        match self.exact.downcast_ref::<CoordinationQuery>() {
+            Some(words) => Box::new(words.with_bonuses(Bonuses::default())),
+            None => self.exact.box_clone(),
+        }
+    }
 }
 
 pub struct Planner<'a> {
@@ -79,7 +102,7 @@ impl Planner<'_> {
         Some(self.plain(q))
     }
 
-    /// Any of the words, ranked with bonuses for having all of them and for whole identifiers.
+    /// Any of the words, ranked by how many of them a card has, with a bonus for whole identifiers.
     fn plain(&self, q: &str) -> Plan {
         let words = content_words(q);
         let mut analyzer = self.tokenizers.get(schema::ENGLISH).unwrap_or_else(schema::whole_words);
@@ -99,25 +122,13 @@ impl Planner<'_> {
             .collect();
         let per_word: Vec<Box<dyn Query>> =
             distinct.into_iter().filter_map(|w| self.word_query(&mut analyzer, w)).collect();
-        let mut bonuses: Vec<Box<dyn Query>> = Vec::new();
-        if per_word.len() >= 2 {
-            let all = BooleanQuery::new(per_word.iter().map(|q| (Occur::Must, q.box_clone())).collect());
-            bonuses.push(Box::new(ConstScoreQuery::new(Box::new(all), ALL_WORDS_BONUS)));
-        }
-        bonuses.extend(self.whole_words(&words.join(" ")));
-        // Coordination: each word matched adds a little, so more words matched ranks higher.
-        if per_word.len() >= 2 {
-            bonuses.extend(
-                per_word
-                    .iter()
-                    .map(|q| Box::new(ConstScoreQuery::new(q.box_clone(), MATCHED_WORD_BONUS)) as Box<dyn Query>),
-            );
-        }
-        let exact: Box<dyn Query> = match per_word.len() {
-            0 => Box::new(EmptyQuery),
-            1 => per_word.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery)),
-            _ => Box::new(BooleanQuery::new(per_word.into_iter().map(|q| (Occur::Should, q)).collect())),
+        let exact: Box<dyn Query> = if per_word.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            let bonuses = Bonuses { any: 0.0, per_word: MATCHED_WORD_BONUS, all: ALL_WORDS_BONUS };
+            Box::new(CoordinationQuery::new(per_word, bonuses))
         };
+        let bonuses = self.whole_words(&words.join(" "));
         Plan { exact, bonuses, words }
     }
 

@@ -23,6 +23,8 @@ pub struct Fields {
     pub headings: tantivy::schema::Field,
     pub tags_text: tantivy::schema::Field,
     pub body: tantivy::schema::Field,
+    /// The first `SNIPPET_SCAN_BYTES` of the body, stored for snippets.
+    pub excerpt: tantivy::schema::Field,
     pub words: tantivy::schema::Field,
     pub collection: tantivy::schema::Field,
     pub collection_slug: tantivy::schema::Field,
@@ -53,8 +55,10 @@ pub fn build() -> (Schema, Fields) {
         title: b.add_text_field("title", english(true)),
         headings: b.add_text_field("headings", english(false)),
         tags_text: b.add_text_field("tags", english(true)),
-        // Stored as plain text for snippets.
-        body: b.add_text_field("body", english(true)),
+        body: b.add_text_field("body", english(false)),
+        // Snippets only look at a card's beginning, so only that is stored: loading and
+        // decompressing whole 500 KB pages for every hit cost more than the search.
+        excerpt: b.add_text_field("excerpt", STORED),
         words: b.add_text_field(
             "words",
             TextOptions::default().set_indexing_options(

@@ -2,18 +2,19 @@
 //! snippets and facet counts, in one pass over the matches.
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
+use tantivy::collector::{FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
 
 use crate::query::{Plan, Planner};
-use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
+use crate::schema::UPDATED_AT;
+use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{StatusCounts, status_filter, status_of};
+use crate::top::TopRanked;
 use crate::{Result, SearchIndex};
 
 #[derive(Debug, Clone, Default)]
@@ -60,11 +61,6 @@ pub struct SearchResults {
     pub suggestion: Option<String>,
 }
 
-const SNIPPET_CHARS: usize = 180;
-/// Snippets are looked for in the first this-many bytes of a card (a short card whole):
-/// tokenizing whole 500 KB reference pages for every hit was most of the time of a search
-/// over them (cpp-docs one-word p99 56 ms with whole pages, 19 ms with 32 KiB).
-const SNIPPET_SCAN_BYTES: usize = 8 * 1024;
 /// A prefix or a typo match counts for a fraction of a real one.
 const PREFIX_WEIGHT: Score = 0.5;
 const TYPO_WEIGHT: Score = 0.3;
@@ -105,7 +101,7 @@ impl SearchIndex {
             let mut typos = self.typos(&searcher, &plan.words);
             // The corrected words, ranked like words (titles first), order the typo matches.
             if let Some(corrected) = suggestion.as_deref().and_then(|s| self.planner().plan(s)) {
-                typos.push(Box::new(BoostQuery::new(corrected.exact, CORRECTED_WEIGHT)));
+                typos.push(Box::new(BoostQuery::new(corrected.exact_unranked(), CORRECTED_WEIGHT)));
             }
             if !typos.is_empty() {
                 extras.extend(typos);
@@ -131,12 +127,12 @@ impl SearchIndex {
         ranked: bool,
     ) -> Result<Found> {
         let limit = req.limit.max(1);
-        let facets =
-            (Count, facet_collector("collection"), facet_collector("tag"), StatusCounts { now: now.timestamp() });
-        let (page, (total, collections, tags, statuses)) = if ranked {
-            let top = TopDocs::with_limit(limit).and_offset(req.offset).tweak_score(rank_key(now.timestamp()));
+        // Every match has a status, so the status counts also give the total.
+        let facets = (facet_collector("collection"), facet_collector("tag"), StatusCounts { now: now.timestamp() });
+        let (page, (collections, tags, statuses)) = if ranked {
+            let top = TopRanked { limit, offset: req.offset, now: now.timestamp() };
             let (top, facets) = searcher.search(query, &(top, facets))?;
-            (top.into_iter().map(|(key, addr)| (key.score, addr)).collect(), facets)
+            (top.into_iter().map(|r| (r.score, r.address)).collect(), facets)
         } else {
             // Browsing without words: newest first.
             let top =
@@ -144,6 +140,7 @@ impl SearchIndex {
             let (top, facets) = searcher.search(query, &(top, facets))?;
             (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
         };
+        let total = statuses.iter().sum::<u64>() as usize;
         Ok(Found { page, total, collections, tags, statuses })
     }
 
@@ -155,13 +152,7 @@ impl SearchIndex {
         suggestion: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<SearchResults> {
-        let snippets = match query {
-            Some(q) => Some(SnippetGenerator::create(searcher, q, self.fields.body).map(|mut g| {
-                g.set_max_num_chars(SNIPPET_CHARS);
-                g
-            })?),
-            None => None,
-        };
+        let snippets = query.map(|q| Snippets::create(searcher, q, self.fields.body)).transpose()?;
         let hits = found
             .page
             .into_iter()
@@ -306,19 +297,16 @@ impl SearchIndex {
         searcher: &Searcher,
         addr: DocAddress,
         score: Score,
-        snippets: Option<&SnippetGenerator>,
+        snippets: Option<&Snippets>,
         now: DateTime<Utc>,
     ) -> Result<Hit> {
         let f = &self.fields;
         let doc: TantivyDocument = searcher.doc(addr)?;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let int = |field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0);
-        let body = text(f.body);
-        let snippet_html = match snippets.map(|g| g.snippet(snippet_scope(&body))) {
-            Some(s) if !s.is_empty() => s.to_html(),
-            // No match in the body (a title or tag hit): show its beginning.
-            _ => leading_text(&body),
-        };
+        let body = text(f.excerpt);
+        // Without words (browsing), or with no match in the body: its beginning.
+        let snippet_html = snippets.map_or_else(|| leading_text(&body), |s| s.html(&body));
         Ok(Hit {
             id: doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64,
             slug: text(f.slug),
@@ -337,68 +325,16 @@ impl SearchIndex {
     }
 }
 
-/// How hits are ordered: by relevance; at equal relevance (to two decimals) cards that
-/// are vouched for come before unverified and stale ones; then the most recently updated.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-struct RankKey {
-    relevance: i64,
-    trust: u8,
-    updated_at: i64,
-    score: Score,
-}
-
-fn trust_rank(status: Status) -> u8 {
-    match status {
-        Status::Verified => 3,
-        Status::DueSoon => 2,
-        Status::Unverified => 1,
-        Status::Stale => 0,
-    }
-}
-
-fn rank_key(now: i64) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
-    move |segment: &SegmentReader| {
-        let ff = segment.fast_fields();
-        let columns = (ff.u64(TRUSTED), ff.i64(DUE_SOON_AT), ff.i64(DUE_AT), ff.i64(UPDATED_AT));
-        let (Ok(trusted), Ok(due_soon_at), Ok(due_at), Ok(updated_at)) = columns else {
-            return Box::new(|_, score| RankKey {
-                relevance: (score * 100.0).round() as i64,
-                trust: 0,
-                updated_at: 0,
-                score,
-            });
-        };
-        Box::new(move |doc: DocId, score: Score| {
-            let status = status_of(
-                now,
-                trusted.first(doc).unwrap_or(0),
-                due_soon_at.first(doc).unwrap_or(0),
-                due_at.first(doc).unwrap_or(0),
-            );
-            RankKey {
-                relevance: (score * 100.0).round() as i64,
-                trust: trust_rank(status),
-                updated_at: updated_at.first(doc).unwrap_or(0),
-                score,
-            }
-        })
-    }
-}
-
 /// The plan's matches with its bonuses, plus prefix and typo matches (`extras`), which
 /// rank below every exact match.
 fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>]) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, plan.exact.box_clone())];
-    clauses.extend(plan.bonuses.iter().map(|b| (Occur::Should, b.box_clone())));
-    if !extras.is_empty() {
-        let exact = ConstScoreQuery::new(plan.exact.box_clone(), EXACT_BONUS);
-        clauses.push((Occur::Should, Box::new(exact)));
-        clauses.extend(extras.iter().map(|e| (Occur::Should, e.box_clone())));
+    if plan.bonuses.is_empty() && extras.is_empty() {
+        return plan.exact.box_clone();
     }
-    match clauses.len() {
-        1 => plan.exact.box_clone(),
-        _ => Box::new(BooleanQuery::new(clauses)),
-    }
+    let exact = if extras.is_empty() { plan.exact.box_clone() } else { plan.exact_lifted(EXACT_BONUS) };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, exact)];
+    clauses.extend(plan.bonuses.iter().chain(extras).map(|q| (Occur::Should, q.box_clone())));
+    Box::new(BooleanQuery::new(clauses))
 }
 
 fn facet_collector(field: &str) -> FacetCollector {
@@ -419,48 +355,4 @@ fn facet_counts(counts: &FacetCounts, k: usize) -> Vec<(String, u64)> {
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out.truncate(k);
     out
-}
-
-/// The part of a body searched for a snippet (cut on a character boundary).
-fn snippet_scope(body: &str) -> &str {
-    let mut end = body.len().min(SNIPPET_SCAN_BYTES);
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    &body[..end]
-}
-
-/// The first words of a text, escaped for HTML, cut at a word boundary.
-fn leading_text(text: &str) -> String {
-    let mut end = text.len().min(SNIPPET_CHARS);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    if end < text.len()
-        && let Some(space) = text[..end].rfind(char::is_whitespace)
-    {
-        end = space;
-    }
-    let mut out = escape(&text[..end]);
-    if end < text.len() {
-        out.push('…');
-    }
-    out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-#[cfg(test)]
-mod snippet_tests {
-    use super::{SNIPPET_SCAN_BYTES, snippet_scope};
-
-    #[test]
-    fn snippets_look_at_the_start_of_long_cards_and_never_split_a_character() {
-        let long = "é".repeat(SNIPPET_SCAN_BYTES);
-        let scope = snippet_scope(&long);
-        assert!(scope.len() <= SNIPPET_SCAN_BYTES && scope.len() >= SNIPPET_SCAN_BYTES - 1);
-        assert_eq!(snippet_scope("short"), "short");
-    }
 }

@@ -456,3 +456,43 @@ fn a_word_repeated_or_in_another_form_counts_once() {
     assert_eq!(score("review reviews"), score("review"));
     assert_eq!(score("incident incident"), score("incident"));
 }
+
+#[test]
+fn ranked_pages_follow_on_without_gaps_or_repeats() {
+    let docs: Vec<CardDoc> = (1..=25)
+        .map(|i| doc(i, &format!("Note {i}"), &"release ".repeat(i as usize % 7 + 1), "eng", &[], None))
+        .collect();
+    let (_dir, index) = index_of(&docs);
+    let all = index.search(&SearchRequest { limit: 25, ..request("release") }, now()).unwrap();
+    assert_eq!((all.total, all.hits.len()), (25, 25));
+    let mut paged = Vec::new();
+    for offset in (0..25).step_by(10) {
+        let page = index.search(&SearchRequest { limit: 10, offset, ..request("release") }, now()).unwrap();
+        assert_eq!(page.total, 25);
+        paged.extend(page.hits.into_iter().map(|h| h.slug));
+    }
+    assert_eq!(paged, all.hits.iter().map(|h| h.slug.clone()).collect::<Vec<_>>());
+    // Best first (relevance to two decimals; recency orders the ties).
+    let relevance = |score: f32| (score * 100.0).round() as i64;
+    assert!(all.hits.windows(2).all(|w| relevance(w[0].score) >= relevance(w[1].score)));
+    assert!(relevance(all.hits[0].score) > relevance(all.hits[24].score));
+}
+
+#[test]
+fn snippets_of_long_cards_show_the_first_match_and_never_a_false_start() {
+    let filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(40);
+    let text = format!("{filler} The consoles restart nightly. {filler} Use const for fixed values. {filler}");
+    let (_dir, index) = index_of(&[doc(1, "Build notes", &text, "eng", &[], None)]);
+    let hit = |q: &str| index.search(&request(q), now()).unwrap().hits.remove(0).snippet_html;
+    // Deep in the card, highlighted, with the words around it.
+    let console = hit("console");
+    assert!(console.contains("The <b>consoles</b>"), "{console}");
+    // "cons" starts "consectetur" long before: the snippet is still where "const" is.
+    let constant = hit("const");
+    assert!(constant.contains("Use <b>const</b>"), "{constant}");
+    // A match beyond what snippets look at (8 KiB): the card's beginning.
+    let far = format!("{} tachyon", "word ".repeat(2000));
+    let (_dir, index) = index_of(&[doc(1, "Far", &far, "eng", &[], None)]);
+    let snippet = index.search(&request("tachyon"), now()).unwrap().hits.remove(0).snippet_html;
+    assert!(snippet.starts_with("word word") && !snippet.contains("<b>"), "{snippet:.60}");
+}
