@@ -101,6 +101,39 @@ async fn a_one_off_import_is_not_tied_to_its_folder() {
     assert_eq!(again.unchanged, 5, "found again by slug");
 }
 
+#[actix_web::test]
+async fn a_folder_larger_than_a_batch_imports_every_good_file_and_skips_the_bad_ones() {
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // More files than one transaction holds, with bad files in the first and last batch.
+    for n in 0..600 {
+        let folder = if n < 300 { "alpha" } else { "beta" };
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        std::fs::write(dir.path().join(format!("{folder}/note-{n:03}.md")), format!("# Note {n}\n\nText {n}.\n"))
+            .unwrap();
+    }
+    std::fs::write(dir.path().join("alpha/note-010.md"), "---\ntitle: [oops\n---\n").unwrap();
+    std::fs::write(dir.path().join("beta/note-590.md"), [0xff, 0xfe, 0x00]).unwrap();
+
+    let calls = std::cell::RefCell::new(Vec::new());
+    let report =
+        import::import_dir(&app.state.store, dir.path(), Source::OneOff, app.clock.now_utc(), &|done, total| {
+            calls.borrow_mut().push((done, total))
+        });
+    assert_eq!((report.created, report.updated, report.unchanged), (598, 0, 0));
+    let skipped: Vec<&str> = report.skipped.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(skipped, vec!["alpha/note-010.md", "beta/note-590.md"]);
+    assert!(report.skipped[0].reason.contains("YAML"), "{:?}", report.skipped);
+    assert!(report.skipped[1].reason.contains("UTF-8"), "{:?}", report.skipped);
+    let calls = calls.into_inner();
+    assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "progress only moves forward");
+    assert_eq!(calls.last(), Some(&(600, 600)));
+
+    let last = app.state.store.read(|c| cards::by_slug(c, "beta-note-599")).unwrap();
+    assert_eq!((last.title.as_str(), last.collection.as_str()), ("Note 599", "beta"));
+    assert_eq!(app.state.store.read(changes::last_seq).unwrap(), report.last_seq);
+}
+
 use crate::support::ClockExt;
 
 #[actix_web::test]

@@ -103,6 +103,11 @@ pub fn render_linked(markdown: &str, resolve: &dyn Fn(&str) -> Option<String>) -
 /// The targets of the card's `[[wiki links]]`, as written, without duplicates.
 pub fn wikilinks(markdown: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // Every wiki link opens with `[[`; most cards have none, and parsing a long page
+    // only to find that out is a large part of saving it.
+    if !markdown.contains("[[") {
+        return out;
+    }
     for event in Parser::new_ext(markdown, options()) {
         if let Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, dest_url, .. }) = event {
             let target = dest_url.trim().to_owned();

@@ -217,7 +217,7 @@ fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
 /// The indexer, or `None` when a running server holds the index (it indexes new cards itself).
 fn start_indexer(store: &verity_store::Store, data: &DataArgs) -> anyhow::Result<Option<indexer::Indexer>> {
     let (index, opened) = SearchIndex::open(&data.data_dir.join("index"))?;
-    match indexer::Indexer::start(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
+    match indexer::Indexer::start_bulk(store.clone(), Arc::new(index), opened == verity_index::Opened::Fresh) {
         Ok(indexer) => Ok(Some(indexer)),
         Err(e) if matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked)) => {
             println!("a running server holds the index and will index the new cards within seconds");

@@ -52,6 +52,11 @@ const FILES_PER_TRANSACTION: usize = 250;
 
 /// Imports every Markdown file under `dir`. `progress` is called once per file, after the
 /// transaction holding it committed.
+///
+/// Files are read a batch at a time, just before their transaction, so memory stays flat
+/// however large the folder is. Skipped files are reported as a whole scan would: those
+/// that could not be walked, then those that could not be read or parsed (by path), then
+/// those the database refused.
 pub fn import_dir(
     store: &Store,
     dir: &Path,
@@ -59,35 +64,20 @@ pub fn import_dir(
     now: DateTime<Utc>,
     progress: &dyn Fn(usize, usize),
 ) -> ImportReport {
-    let scan = verity_content::scan(dir);
-    let mut report = ImportReport { skipped: scan.errors, ..ImportReport::default() };
-    for e in &report.skipped {
+    let (paths, walk_errors) = verity_content::walk(dir);
+    for e in &walk_errors {
         tracing::warn!(path = %e.path, reason = %e.reason, "file skipped");
     }
-    let total = scan.files.len();
+    let mut report = ImportReport::default();
+    let mut unreadable = Vec::new();
+    let mut refused = Vec::new();
+    let total = paths.len();
     let mut done = 0;
-    let mut files = scan.files.into_iter();
-    loop {
-        let batch: Vec<CardFile> = files.by_ref().take(FILES_PER_TRANSACTION).collect();
-        if batch.is_empty() {
-            break;
-        }
+    for chunk in paths.chunks(FILES_PER_TRANSACTION) {
+        let batch = read_batch(dir, chunk, &mut unreadable);
+        done += chunk.len() - batch.len();
         let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
-        let written = store.write(|c| {
-            Ok::<_, verity_store::StoreError>(
-                batch
-                    .into_iter()
-                    // A savepoint per file: a failure rolls back that file only.
-                    .map(|file| c.savepoint(|c| import_file(c, file, source, now)))
-                    .collect::<Vec<_>>(),
-            )
-        });
-        let outcomes = match written {
-            Ok(outcomes) => outcomes,
-            // The whole transaction failed (database gone, disk full): none of it stuck.
-            Err(e) => paths.iter().map(|_| Err(verity_store::StoreError::Unavailable(e.to_string()))).collect(),
-        };
-        for (path, outcome) in paths.into_iter().zip(outcomes) {
+        for (path, outcome) in paths.into_iter().zip(write_batch(store, batch, source, now)) {
             match outcome {
                 Ok((outcome, seq)) => {
                     match outcome {
@@ -99,14 +89,54 @@ pub fn import_dir(
                 }
                 Err(e) => {
                     tracing::warn!(path = %path, reason = %e, "file skipped");
-                    report.skipped.push(FileError { path, reason: e.to_string() });
+                    refused.push(FileError { path, reason: e.to_string() });
                 }
             }
             done += 1;
             progress(done, total);
         }
     }
+    report.skipped = [walk_errors, unreadable, refused].concat();
     report
+}
+
+/// Reads and parses the files at `paths`; the ones that fail go to `unreadable`.
+fn read_batch(dir: &Path, paths: &[String], unreadable: &mut Vec<FileError>) -> Vec<CardFile> {
+    let mut files = Vec::with_capacity(paths.len());
+    for rel in paths {
+        match verity_content::read_file(dir, rel) {
+            Ok((file, _hash)) => files.push(file),
+            Err(reason) => {
+                tracing::warn!(path = %rel, reason = %reason, "file skipped");
+                unreadable.push(FileError { path: rel.clone(), reason });
+            }
+        }
+    }
+    files
+}
+
+/// Writes `batch` in one transaction; one outcome per file, in order.
+fn write_batch(
+    store: &Store,
+    batch: Vec<CardFile>,
+    source: Source,
+    now: DateTime<Utc>,
+) -> Vec<verity_store::Result<(Outcome, i64)>> {
+    let count = batch.len();
+    let written = store.write(|c| {
+        Ok::<_, verity_store::StoreError>(
+            batch
+                .into_iter()
+                // A savepoint per file: a failure rolls back that file only.
+                .map(|file| c.savepoint(|c| import_file(c, file, source, now)))
+                .collect::<Vec<_>>(),
+        )
+    });
+    match written {
+        Ok(outcomes) => outcomes,
+        // The whole transaction failed (database gone, disk full): none of it stuck.
+        Err(e) => (0..count).map(|_| Err(verity_store::StoreError::Unavailable(e.to_string()))).collect(),
+    }
 }
 
 enum Outcome {

@@ -17,6 +17,10 @@ use verity_store::{Store, cards, changes};
 
 /// Changes read per query while catching up.
 const BATCH: i64 = 1000;
+/// Batches applied between commits during a bulk import. Each commit ends a segment, and
+/// small segments are merged again and again in the background, taking CPU time from
+/// the import itself.
+const BULK_BATCHES_PER_COMMIT: usize = 20;
 /// Without a wake-up, look for changes made by other processes this often.
 const POLL: Duration = Duration::from_secs(2);
 /// After a failure (database down, disk full), wait this long before trying again.
@@ -76,6 +80,21 @@ pub struct Indexer {
 impl Indexer {
     /// Starts following the change log. With `rebuild`, first indexes every card.
     pub fn start(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
+        Self::start_with(store, index, rebuild, 1)
+    }
+
+    /// [`Indexer::start`] for a bulk import (`verity import`), where nobody searches until
+    /// it ends: commits are rarer, so the index is built from fewer, larger segments.
+    pub fn start_bulk(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
+        Self::start_with(store, index, rebuild, BULK_BATCHES_PER_COMMIT)
+    }
+
+    fn start_with(
+        store: Store,
+        index: Arc<SearchIndex>,
+        rebuild: bool,
+        batches_per_commit: usize,
+    ) -> anyhow::Result<Indexer> {
         let mut writer = index.writer()?;
         let mut applied = index.applied_seq()?;
         // An index ahead of the database belongs to another database (a new URL, a
@@ -91,7 +110,7 @@ impl Indexer {
         let thread = std::thread::Builder::new().name("verity-indexer".into()).spawn(move || {
             let mut applied = applied;
             while !stopping.load(Ordering::Acquire) {
-                match catch_up(&store, &index, &mut writer, applied) {
+                match catch_up(&store, &index, &mut writer, applied, batches_per_commit) {
                     Ok(seq) => {
                         applied = seq;
                         // Wake waiters only when something moved (send_replace always notifies).
@@ -131,23 +150,43 @@ impl Indexer {
     }
 }
 
-/// Applies every change after `applied`, committing after each batch so that a steady
-/// stream of writes (a bulk import) becomes searchable as it goes.
-fn catch_up(store: &Store, index: &SearchIndex, writer: &mut Writer, mut applied: i64) -> anyhow::Result<i64> {
+/// Applies every change after `applied`, committing after every `batches_per_commit`
+/// batches and at the end, so that a steady stream of writes (a bulk import) becomes
+/// searchable as it goes.
+fn catch_up(
+    store: &Store,
+    index: &SearchIndex,
+    writer: &mut Writer,
+    mut applied: i64,
+    batches_per_commit: usize,
+) -> anyhow::Result<i64> {
+    let mut read = applied;
+    let mut batches = 0;
     loop {
-        let batch = store.read(|c| changes::after(c, applied, BATCH))?;
+        let batch = store.read(|c| changes::after(c, read, BATCH))?;
         let Some(last) = batch.last() else { break };
-        let last = last.seq;
+        read = last.seq;
         let mut ids: Vec<i64> = batch.iter().map(|c| c.card_id).collect();
         ids.sort_unstable();
         ids.dedup();
         apply(store, writer, &ids)?;
-        writer.commit(last)?;
-        index.reload()?;
-        tracing::debug!(from = applied, to = last, "index caught up");
-        applied = last;
+        batches += 1;
+        if batches % batches_per_commit == 0 {
+            applied = commit(index, writer, applied, read)?;
+        }
+    }
+    if read > applied {
+        applied = commit(index, writer, applied, read)?;
     }
     Ok(applied)
+}
+
+/// Commits what was applied up to change `to` and makes it searchable.
+fn commit(index: &SearchIndex, writer: &mut Writer, from: i64, to: i64) -> anyhow::Result<i64> {
+    writer.commit(to)?;
+    index.reload()?;
+    tracing::debug!(from, to, "index caught up");
+    Ok(to)
 }
 
 fn apply(store: &Store, writer: &mut Writer, ids: &[i64]) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@ use verity_core::verification::DueTimes;
 use verity_core::{Interval, Slug, Status, VerificationState};
 
 use crate::schema::{card_links, card_revisions, card_tags, cards, collections, verifications};
-use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db};
+use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db, unique_row};
 
 /// The head of a card, with its collection's slug and its tags.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,7 +292,8 @@ pub fn edit(conn: &mut DbConnection, id: i64, edit: CardEdit, now: DateTime<Utc>
         .and_then(|m| m.verified_at.map(|at| (at, m.verified_by.clone())))
         .filter(|(at, _)| card.verified_at.is_none_or(|old| *at > old));
 
-    let current_collection: i64 = cards::table.find(id).select(cards::collection_id).first(conn)?;
+    let current_collection = unique_row::<_, i64>(cards::table.find(id).select(cards::collection_id), conn)?
+        .ok_or(StoreError::Db(diesel::result::Error::NotFound))?;
     let collection_id = edit.collection_id.unwrap_or(current_collection);
 
     let meta_changed = collection_id != current_collection
@@ -440,23 +441,19 @@ fn assemble(conn: &mut DbConnection, rows: Vec<(CardRow, String)>) -> Result<Vec
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Card> {
-    let row = cards::table
-        .inner_join(collections::table)
-        .filter(cards::id.eq(id))
-        .select((CardRow::as_select(), collections::slug))
-        .first::<(CardRow, String)>(conn)
-        .optional()?
+    let query = cards::table.inner_join(collections::table).filter(cards::id.eq(id));
+    let row = unique_row::<_, (CardRow, String)>(query.select((CardRow::as_select(), collections::slug)), conn)?
         .ok_or_else(|| StoreError::NotFound(format!("card {id}")))?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 
 pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Card> {
-    let id = cards::table.filter(cards::slug.eq(slug)).select(cards::id).first::<i64>(conn).optional()?;
+    let id = unique_row::<_, i64>(cards::table.filter(cards::slug.eq(slug)).select(cards::id), conn)?;
     by_id(conn, id.ok_or_else(|| StoreError::NotFound(format!("card `{slug}`")))?)
 }
 
 pub fn by_source_path(conn: &mut DbConnection, path: &str) -> Result<Option<Card>> {
-    let id = cards::table.filter(cards::source_path.eq(path)).select(cards::id).first::<i64>(conn).optional()?;
+    let id = unique_row::<_, i64>(cards::table.filter(cards::source_path.eq(path)).select(cards::id), conn)?;
     id.map(|id| by_id(conn, id)).transpose()
 }
 

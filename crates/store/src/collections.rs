@@ -4,7 +4,7 @@ use verity_core::verification::DEFAULT_INTERVAL;
 use verity_core::{Interval, Slug};
 
 use crate::schema::{cards, collections};
-use crate::{DbConnection, Result, StoreError, from_db, to_db};
+use crate::{DbConnection, Result, StoreError, from_db, to_db, unique_row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collection {
@@ -29,7 +29,7 @@ fn from_row(row: Row) -> Result<Collection> {
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<Collection>> {
-    collections::table.filter(collections::slug.eq(slug)).first::<Row>(conn).optional()?.map(from_row).transpose()
+    unique_row::<_, Row>(collections::table.filter(collections::slug.eq(slug)), conn)?.map(from_row).transpose()
 }
 
 pub fn get(conn: &mut DbConnection, slug: &str) -> Result<Collection> {
@@ -37,7 +37,8 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<Collection> {
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Collection> {
-    collections::table.find(id).first::<Row>(conn).map_err(StoreError::from).and_then(from_row)
+    let row = unique_row::<_, Row>(collections::table.find(id), conn)?;
+    row.ok_or(StoreError::Db(diesel::result::Error::NotFound)).and_then(from_row)
 }
 
 pub fn create(

@@ -36,6 +36,16 @@ fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// The row a lookup by a unique key finds, if any. Unlike diesel's `first`, this sends no
+/// `LIMIT ?`: SQLite treats a bound LIMIT as part of the query plan and prepares the
+/// statement again every time the limit is bound, which costs more than the lookup.
+fn unique_row<'q, Q, T>(query: Q, conn: &mut DbConnection) -> diesel::QueryResult<Option<T>>
+where
+    Q: diesel::RunQueryDsl<DbConnection> + diesel::query_dsl::LoadQuery<'q, DbConnection, T>,
+{
+    Ok(query.load::<T>(conn)?.into_iter().next())
+}
+
 pub mod testing;
 #[cfg(test)]
 mod tests;
