@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::schema::{api_tokens, revoked_sessions};
-use crate::{DbConnection, Result, from_db, to_db};
+use crate::{DbConnection, Result, from_db, to_db, unique_row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
@@ -66,11 +66,8 @@ pub fn revoke(conn: &mut DbConnection, user_id: i64, id: i64, now: DateTime<Utc>
 
 /// The live token with this hash.
 pub fn find_live(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiToken>> {
-    let row: Option<Row> = api_tokens::table
-        .filter(api_tokens::token_hash.eq(hash).and(api_tokens::revoked_at.is_null()))
-        .select(COLUMNS)
-        .first(conn)
-        .optional()?;
+    let live = api_tokens::table.filter(api_tokens::token_hash.eq(hash).and(api_tokens::revoked_at.is_null()));
+    let row: Option<Row> = unique_row(live.select(COLUMNS), conn)?;
     Ok(row.map(from_row))
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use verity_core::Role;
 
 use crate::schema::users;
-use crate::{DbConnection, Result, StoreError, from_db, to_db};
+use crate::{DbConnection, Result, StoreError, from_db, to_db, unique_row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -88,21 +88,14 @@ pub fn get(conn: &mut DbConnection, username: &str) -> Result<User> {
 
 /// The user and their password hash, for signing in.
 pub fn find_with_hash(conn: &mut DbConnection, username: &str) -> Result<Option<(User, Option<String>)>> {
-    users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?
+    unique_row::<_, UserRow>(users::table.filter(users::username.eq(username)), conn)?
         .map(UserRow::into_user)
         .transpose()
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<User>> {
-    users::table
-        .find(id)
-        .first::<UserRow>(conn)
-        .optional()?
-        .map(|row| row.into_user().map(|(user, _)| user))
-        .transpose()
+    // Every signed-in request asks this.
+    unique_row::<_, UserRow>(users::table.find(id), conn)?.map(|row| row.into_user().map(|(user, _)| user)).transpose()
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64> {
