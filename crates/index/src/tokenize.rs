@@ -90,7 +90,8 @@ fn is_word_char(c: char) -> bool {
 
 /// All tokens of `text`, with positions and byte offsets.
 pub fn tokens(text: &str, emit: Emit) -> Vec<Token> {
-    let mut out = Vec::new();
+    // About one token per six bytes of prose: one allocation instead of a dozen regrowths.
+    let mut out = Vec::with_capacity(text.len() / 6);
     let mut position = 0;
     let mut rest = 0;
     while let Some((start, c)) = text[rest..].char_indices().next().map(|(i, c)| (rest + i, c)) {
@@ -134,6 +135,16 @@ fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
 }
 
 fn compound(text: &str, start: usize, end: usize, emit: Emit, position: &mut usize, out: &mut Vec<Token>) {
+    // Most words are a single part: no joiner inside, no capital after the first letter.
+    // They skip splitting, which allocates (indexing cpp-docs spent a third of its time
+    // in this tokenizer).
+    if is_plain_word(&text[start..end]) {
+        if emit != Emit::Whole {
+            out.push(token(text, start, end, *position));
+            *position += 1;
+        }
+        return;
+    }
     let parts = parts(text, start, end);
     let first = *position;
     if parts.len() > 1 && emit != Emit::Parts {
@@ -153,6 +164,10 @@ fn compound(text: &str, start: usize, end: usize, emit: Emit, position: &mut usi
         }
         *position += 1;
     }
+}
+
+fn is_plain_word(word: &str) -> bool {
+    word.chars().skip(1).all(|c| is_word_char(c) && !c.is_uppercase())
 }
 
 /// The byte ranges of a compound's parts: its word runs, each split at case changes
@@ -443,6 +458,19 @@ mod tests {
         );
         assert_eq!(texts("error C2001.", Emit::All), owned(&[("error", 0), ("C2001", 1)]));
         assert_eq!(texts("std::vector, LNK2019", Emit::Whole), owned(&[("stdvector", 0)]));
+    }
+
+    #[test]
+    fn plain_words_take_the_short_way_to_the_same_tokens() {
+        for word in ["deploy", "Deploy", "C2001", "héllo", "x", "Ölfeld"] {
+            assert!(is_plain_word(word), "{word}");
+            assert_eq!(parts(word, 0, word.len()), vec![(0, word.len())], "{word}");
+            assert_eq!(texts(word, Emit::All), owned(&[(word, 0)]));
+            assert!(texts(word, Emit::Whole).is_empty());
+        }
+        for word in ["getId", "HTML", "big-house"] {
+            assert!(!is_plain_word(word), "{word}");
+        }
     }
 
     #[test]
