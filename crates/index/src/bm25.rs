@@ -68,12 +68,22 @@ impl Weight for Bm25Weight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match")));
-        }
-        Ok(Explanation::new("bm25", scorer.score()))
+        explain_score(self, reader, doc, "bm25")
     }
+}
+
+/// An explanation that is just the score: our weights have no parts worth listing.
+pub(crate) fn explain_score(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    doc: DocId,
+    name: &'static str,
+) -> tantivy::Result<Explanation> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    if scorer.seek(doc) != doc {
+        return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match")));
+    }
+    Ok(Explanation::new(name, scorer.score()))
 }
 
 struct Bm25Scorer {

@@ -87,11 +87,7 @@ impl Weight for CoordinationWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match")));
-        }
-        Ok(Explanation::new("coordination", scorer.score()))
+        crate::bm25::explain_score(self, reader, doc, "coordination")
     }
 }
 
