@@ -166,6 +166,9 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     std::fs::create_dir_all(&log_dir)?;
     let corpus = corpus::prepare(spec, repo, &args.corpora, dir)?;
     let queries = queries::generate(&corpus.docs, args.queries, 7);
+    // Kept with the scratch files (`--keep`), to replay a class against a binary by hand.
+    let listing: String = queries.iter().map(|q| format!("{}\t{}\n", q.class.name(), q.text)).collect();
+    std::fs::write(dir.join("queries.tsv"), listing)?;
     eprintln!("   {} cards, {} queries; importing", corpus.docs.len(), queries.len());
 
     // Absolute: the subprocess runs in the scratch folder.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use tantivy::collector::{FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
@@ -14,6 +15,7 @@ use crate::query::{Plan, Planner};
 use crate::schema::UPDATED_AT;
 use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{StatusCounts, status_filter, status_of};
+use crate::suggest::NearWords;
 use crate::top::TopRanked;
 use crate::{Result, SearchIndex};
 
@@ -97,8 +99,9 @@ impl SearchIndex {
             self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
         let mut suggestion = None;
         if found.total < FEW_HITS && !plan.words.is_empty() {
-            suggestion = self.suggest(&searcher, &req.q, req, now);
-            let mut typos = self.typos(&searcher, &plan.words);
+            let mut near = NearWords::new();
+            suggestion = self.suggest(&searcher, &mut near, &req.q, req, now);
+            let mut typos = self.typos(&searcher, &mut near, &plan.words);
             // The corrected words, ranked like words (titles first), order the typo matches.
             if let Some(corrected) = suggestion.as_deref().and_then(|s| self.planner().plan(s)) {
                 typos.push(Box::new(BoostQuery::new(corrected.exact_unranked(), CORRECTED_WEIGHT)));
@@ -226,8 +229,9 @@ impl SearchIndex {
         Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT)))
     }
 
-    /// Typo tolerance for long enough words that match nothing as written or stemmed.
-    fn typos(&self, searcher: &Searcher, words: &[String]) -> Vec<Box<dyn Query>> {
+    /// Typo tolerance for long enough words that match nothing as written or stemmed:
+    /// the known words one edit away (two for long words), each matching like a typo.
+    fn typos(&self, searcher: &Searcher, near: &mut NearWords, words: &[String]) -> Vec<Box<dyn Query>> {
         let mut clauses: Vec<Box<dyn Query>> = Vec::new();
         for word in words.iter().take(MAX_TYPO_WORDS).filter_map(|w| self.raw_token(w)) {
             let len = word.chars().count();
@@ -235,8 +239,16 @@ impl SearchIndex {
                 continue;
             }
             let distance = if len >= 8 { 2 } else { 1 };
-            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(self.fields.words, &word), distance, true);
-            clauses.push(Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_WEIGHT)));
+            let terms: Vec<Term> = self
+                .near(searcher, near, &word)
+                .iter()
+                .filter(|n| n.edits <= distance)
+                .map(|n| Term::from_field_text(self.fields.words, &n.text))
+                .collect();
+            if !terms.is_empty() {
+                // Like a fuzzy query: every typo match scores the same.
+                clauses.push(Box::new(BoostQuery::new(Box::new(TermSetQuery::new(terms)), TYPO_WEIGHT)));
+            }
         }
         clauses
     }

@@ -6,11 +6,11 @@
 //! and hidden collections as the search itself, so a suggestion never reveals a word
 //! that only appears in cards they cannot see.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::Count;
-use tantivy::query::{Query, TermQuery};
+use tantivy::query::{FuzzyTermQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
@@ -27,6 +27,7 @@ impl SearchIndex {
     pub(crate) fn suggest(
         &self,
         searcher: &Searcher,
+        near: &mut NearWords,
         typed: &str,
         req: &SearchRequest,
         now: DateTime<Utc>,
@@ -37,7 +38,7 @@ impl SearchIndex {
         let mut changed = false;
         let words: Vec<String> = typed
             .split_whitespace()
-            .map(|word| match self.correction(searcher, word, req, now) {
+            .map(|word| match self.correction(searcher, near, word, req, now) {
                 Some(fixed) => {
                     changed = true;
                     fixed
@@ -49,7 +50,14 @@ impl SearchIndex {
     }
 
     /// A visible replacement for a word that finds nothing visible.
-    fn correction(&self, searcher: &Searcher, word: &str, req: &SearchRequest, now: DateTime<Utc>) -> Option<String> {
+    fn correction(
+        &self,
+        searcher: &Searcher,
+        near: &mut NearWords,
+        word: &str,
+        req: &SearchRequest,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         if is_stop_word(bare(word)) {
             return None;
         }
@@ -63,7 +71,17 @@ impl SearchIndex {
             return None;
         }
         let max_edits = if len >= 7 { 2 } else { 1 };
-        self.nearest_terms(searcher, &token, max_edits).into_iter().take(CANDIDATES).find(|candidate| {
+        // First letters are rarely mistyped: only words starting with the typed word's
+        // first or second letter are offered.
+        let starts: Vec<char> = token.chars().take(2).collect();
+        let candidates: Vec<String> = self
+            .near(searcher, near, &token)
+            .iter()
+            .filter(|n| n.edits <= max_edits && n.text.chars().next().is_some_and(|c| starts.contains(&c)))
+            .take(CANDIDATES)
+            .map(|n| n.text.clone())
+            .collect();
+        candidates.into_iter().find(|candidate| {
             let term = Term::from_field_text(self.fields.words, candidate);
             self.visible(searcher, Box::new(TermQuery::new(term, IndexRecordOption::Basic)), req, now)
         })
@@ -74,42 +92,56 @@ impl SearchIndex {
         searcher.search(&*self.with_filters(Some(query), req, now), &Count).is_ok_and(|n| n > 0)
     }
 
-    /// Known words within `max_edits` of `word`: fewest edits first, then most cards.
-    /// Only words starting with the typed word's first or second letter are looked at:
-    /// first letters are rarely mistyped, and scanning the whole dictionary of a large
-    /// index for every unknown word made typo searches slow.
-    fn nearest_terms(&self, searcher: &Searcher, word: &str, max_edits: usize) -> Vec<String> {
-        let target: Vec<char> = word.chars().collect();
-        let mut starts: Vec<char> = target.iter().take(2).copied().collect();
-        starts.dedup();
+    /// Known words one edit from `token` (two when it has 7 letters or more), nearest
+    /// first, then those in the most cards. Looked up once per word and search: the
+    /// suggestion and the typo matches both use them.
+    ///
+    /// The term dictionary is walked with a Levenshtein automaton (tantivy's, the one
+    /// fuzzy queries use), which visits only the paths that can stay within the edits;
+    /// comparing every word of the index with the typed one made typo searches slow.
+    pub(crate) fn near<'a>(&self, searcher: &Searcher, near: &'a mut NearWords, token: &str) -> &'a [Neighbour] {
+        near.entry(token.to_owned()).or_insert_with(|| self.neighbours(searcher, token))
+    }
+
+    fn neighbours(&self, searcher: &Searcher, token: &str) -> Vec<Neighbour> {
+        let target: Vec<char> = token.chars().collect();
+        let max_edits = if target.len() >= 7 { 2 } else { 1 };
+        let term = Term::from_field_text(self.fields.words, token);
+        let Ok(automaton) = FuzzyTermQuery::new(term, max_edits as u8, true).automaton() else {
+            return Vec::new();
+        };
+        let mut found: Vec<Neighbour> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
-        let mut found: Vec<(usize, u64, String)> = Vec::new();
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
-            for start in &starts {
-                let low = start.to_string();
-                let high = char::from_u32(*start as u32 + 1).map(String::from).unwrap_or_else(|| low.clone());
-                let Ok(mut terms) = inverted.terms().range().ge(low.as_bytes()).lt(high.as_bytes()).into_stream()
-                else {
+            let Ok(mut terms) = inverted.terms().search(&automaton).into_stream() else { continue };
+            while terms.advance() {
+                let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
+                if !seen.insert(text.to_owned()) {
                     continue;
-                };
-                while terms.advance() {
-                    let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
-                    if text.len().abs_diff(word.len()) > max_edits * 4 || seen.contains(text) {
-                        continue;
-                    }
-                    let candidate: Vec<char> = text.chars().collect();
-                    if let Some(edits) = edit_distance(&target, &candidate, max_edits).filter(|e| *e > 0) {
-                        seen.insert(text.to_owned());
-                        let df = searcher.doc_freq(&Term::from_field_text(self.fields.words, text)).unwrap_or(0);
-                        found.push((edits, df, text.to_owned()));
-                    }
+                }
+                let candidate: Vec<char> = text.chars().collect();
+                if let Some(edits) = edit_distance(&target, &candidate, max_edits).filter(|e| *e > 0) {
+                    let cards = searcher.doc_freq(&Term::from_field_text(self.fields.words, text)).unwrap_or(0);
+                    found.push(Neighbour { text: text.to_owned(), edits, cards });
                 }
             }
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
-        found.into_iter().map(|(_, _, t)| t).collect()
+        found.sort_by(|a, b| a.edits.cmp(&b.edits).then(b.cards.cmp(&a.cards)).then_with(|| a.text.cmp(&b.text)));
+        found
     }
+}
+
+/// Known words near unknown ones, by unknown word (as the `words` field has it).
+pub(crate) type NearWords = HashMap<String, Vec<Neighbour>>;
+
+/// A known word a few edits from an unknown one.
+#[derive(Debug, Clone)]
+pub(crate) struct Neighbour {
+    pub text: String,
+    pub edits: usize,
+    /// Cards containing it.
+    pub cards: u64,
 }
 
 /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, or `None`

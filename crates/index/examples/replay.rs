@@ -1,0 +1,44 @@
+//! Replays one class of a benchmark's queries against an index on disk, for profiling
+//! (`perf record`, `valgrind --tool=callgrind`) without a server in the way.
+//!
+//! cargo run --release -p verity-index --example replay -- DATA/index QUERIES.tsv typo 20
+//!
+//! QUERIES.tsv is what `verity-bench --keep` leaves in its work dir: `class<TAB>text`.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use verity_index::{SearchIndex, SearchRequest};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [index_dir, queries, class, rounds] = <[String; 4]>::try_from(args)
+        .map_err(|_| "usage: replay INDEX_DIR QUERIES.tsv CLASS ROUNDS (class: one-word, multi-word, …, or all)")?;
+    let rounds: usize = rounds.parse()?;
+    let texts: Vec<String> = std::fs::read_to_string(&queries)?
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(c, _)| class == "all" || *c == class)
+        .map(|(_, q)| q.to_owned())
+        .collect();
+    let (index, _) = SearchIndex::open(std::path::Path::new(&index_dir))?;
+    let now = Utc::now();
+    let mut took = Vec::new();
+    for round in 0..=rounds {
+        for q in &texts {
+            let req = SearchRequest { q: q.clone(), limit: 10, ..SearchRequest::default() };
+            let started = Instant::now();
+            let found = index.search(&req, now)?;
+            // Round 0 warms the caches and is not counted.
+            if round > 0 {
+                took.push(started.elapsed().as_secs_f64() * 1000.0);
+            } else if texts.len() <= 50 {
+                println!("{q:?}: {} found, suggestion {:?}", found.total, found.suggestion);
+            }
+        }
+    }
+    took.sort_by(f64::total_cmp);
+    let at = |p: f64| took.get(((took.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
+    println!("{} searches: p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms", took.len(), at(0.5), at(0.99), at(1.0));
+    Ok(())
+}
