@@ -7,6 +7,7 @@
 mod bm25;
 mod coordination;
 mod doc;
+mod facts;
 mod query;
 mod schema;
 mod search;
@@ -22,10 +23,12 @@ pub use search::{Facets, Hit, SearchRequest, SearchResults};
 pub use writer::Writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::{Index, IndexReader, ReloadPolicy, Warmer};
 
+use crate::facts::Facts;
 use crate::schema::Fields;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Per-segment arrays for counting facets, kept up to date by the reader.
+    facts: Arc<Facts>,
     /// How queries are split into words (compounds as their parts).
     query_tokenizers: tantivy::tokenizer::TokenizerManager,
 }
@@ -83,8 +88,15 @@ impl SearchIndex {
         if opened == Opened::Fresh {
             std::fs::write(&version_path, SCHEMA_VERSION).map_err(io)?;
         }
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok((SearchIndex { index, reader, fields, query_tokenizers: schema::query_analyzers() }, opened))
+        let facts = Arc::new(Facts::default());
+        let warmer: Arc<dyn Warmer> = facts.clone();
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
+            .num_warming_threads(1)
+            .try_into()?;
+        Ok((SearchIndex { index, reader, fields, facts, query_tokenizers: schema::query_analyzers() }, opened))
     }
 
     /// The writer. Only one may exist per index, across processes.

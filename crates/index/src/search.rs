@@ -1,8 +1,10 @@
 //! Queries: words (lenient parsing, so nothing a user types is an error), filters,
 //! snippets and facet counts, in one pass over the matches.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use tantivy::collector::{FacetCollector, FacetCounts, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
     TermSetQuery,
@@ -11,10 +13,11 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
 
+use crate::facts::{Tally, TallyCollector};
 use crate::query::{Plan, Planner};
 use crate::schema::UPDATED_AT;
 use crate::snippet::{Snippets, leading_text};
-use crate::status_facet::{StatusCounts, status_filter, status_of};
+use crate::status_facet::{status_filter, status_of};
 use crate::suggest::NearWords;
 use crate::top::TopRanked;
 use crate::{Result, SearchIndex};
@@ -81,9 +84,7 @@ const TOP_TAGS: usize = 30;
 struct Found {
     page: Vec<(Score, DocAddress)>,
     total: usize,
-    collections: FacetCounts,
-    tags: FacetCounts,
-    statuses: [u64; 4],
+    tally: Tally,
 }
 
 impl SearchIndex {
@@ -130,21 +131,21 @@ impl SearchIndex {
         ranked: bool,
     ) -> Result<Found> {
         let limit = req.limit.max(1);
-        // Every match has a status, so the status counts also give the total.
-        let facets = (facet_collector("collection"), facet_collector("tag"), StatusCounts { now: now.timestamp() });
-        let (page, (collections, tags, statuses)) = if ranked {
+        let tally = TallyCollector { facts: &self.facts, now: now.timestamp() };
+        let (page, tally) = if ranked {
             let top = TopRanked { limit, offset: req.offset, now: now.timestamp() };
-            let (top, facets) = searcher.search(query, &(top, facets))?;
-            (top.into_iter().map(|r| (r.score, r.address)).collect(), facets)
+            let (top, tally) = searcher.search(query, &(top, tally))?;
+            (top.into_iter().map(|r| (r.score, r.address)).collect(), tally)
         } else {
             // Browsing without words: newest first.
             let top =
                 TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
-            let (top, facets) = searcher.search(query, &(top, facets))?;
-            (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), facets)
+            let (top, tally) = searcher.search(query, &(top, tally))?;
+            (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), tally)
         };
-        let total = statuses.iter().sum::<u64>() as usize;
-        Ok(Found { page, total, collections, tags, statuses })
+        // Every match has a status, so the status counts also give the total.
+        let total = tally.statuses.iter().sum::<u64>() as usize;
+        Ok(Found { page, total, tally })
     }
 
     fn results(
@@ -161,13 +162,13 @@ impl SearchIndex {
             .into_iter()
             .map(|(score, addr)| self.hit(searcher, addr, score, snippets.as_ref(), now))
             .collect::<Result<Vec<_>>>()?;
-        let status = Status::ALL.iter().copied().zip(found.statuses).filter(|(_, n)| *n > 0).collect();
+        let status = Status::ALL.iter().copied().zip(found.tally.statuses).filter(|(_, n)| *n > 0).collect();
         Ok(SearchResults {
             total: found.total,
             hits,
             facets: Facets {
-                collection: facet_counts(&found.collections, usize::MAX),
-                tag: facet_counts(&found.tags, TOP_TAGS),
+                collection: most_first(found.tally.collections, usize::MAX),
+                tag: most_first(found.tally.tags, TOP_TAGS),
                 status,
             },
             suggestion,
@@ -349,21 +350,13 @@ fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>]) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(clauses))
 }
 
-fn facet_collector(field: &str) -> FacetCollector {
-    let mut c = FacetCollector::for_field(field);
-    c.add_facet(Facet::root());
-    c
-}
-
 fn facet_term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_facet(field, &Facet::from_path([value])), IndexRecordOption::Basic))
 }
 
-fn facet_counts(counts: &FacetCounts, k: usize) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = counts
-        .get(Facet::root())
-        .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
-        .collect();
+/// (value, count), most frequent first, then by name; at most `k`.
+fn most_first(counts: HashMap<String, u64>, k: usize) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = counts.into_iter().collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out.truncate(k);
     out

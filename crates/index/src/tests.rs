@@ -496,3 +496,41 @@ fn snippets_of_long_cards_show_the_first_match_and_never_a_false_start() {
     let snippet = index.search(&request("tachyon"), now()).unwrap().hits.remove(0).snippet_html;
     assert!(snippet.starts_with("word word") && !snippet.contains("<b>"), "{snippet:.60}");
 }
+
+#[test]
+fn facet_counts_follow_updates_and_deletes_across_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = sample(dir.path());
+    let counts = |index: &SearchIndex| {
+        let r = index.search(&request(""), now()).unwrap();
+        (r.total, r.facets.collection, r.facets.tag, r.facets.status)
+    };
+    let (total, collections, _, _) = counts(&index);
+    assert_eq!(total, 4);
+    assert!(collections.contains(&("people".to_string(), 1)), "{collections:?}");
+
+    // A second segment: card 3 moves to engineering with new tags, card 4 goes, a new card comes.
+    let mut w = index.writer().unwrap();
+    w.upsert(&doc(3, "Expenses", "Submit receipts.", "engineering", &["money", "travel"], Some(30))).unwrap();
+    w.delete(4);
+    w.upsert(&doc(5, "Travel", "Book trains early.", "people", &["travel"], None)).unwrap();
+    w.commit(2).unwrap();
+    index.reload().unwrap();
+
+    let (total, collections, tags, statuses) = counts(&index);
+    assert_eq!(total, 4);
+    assert_eq!(
+        collections,
+        vec![("engineering".to_string(), 2), ("communication".to_string(), 1), ("people".to_string(), 1)]
+    );
+    assert_eq!(tags[0], ("travel".to_string(), 2), "{tags:?}");
+    assert!(tags.contains(&("money".to_string(), 1)), "{tags:?}");
+    assert_eq!(tags.iter().find(|(t, _)| t == "incidents").map(|(_, n)| *n), Some(1), "card 4 is gone: {tags:?}");
+    // Card 3 is no longer stale (due in 30 days); card 5 is unverified, card 4 gone.
+    let count = |status| statuses.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+    let by_status = [Status::Verified, Status::DueSoon, Status::Stale, Status::Unverified].map(count);
+    assert_eq!(by_status, [2, 1, 0, 1], "{statuses:?}");
+    // Counting a word's matches in both segments.
+    let r = index.search(&request("receipts OR trains"), now()).unwrap();
+    assert_eq!((r.total, r.facets.collection.len()), (2, 2));
+}

@@ -113,7 +113,9 @@ impl SegmentCollector for SegmentTopRanked {
     type Fruit = Vec<Ranked>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let relevance = (score * 100.0).round() as i64;
+        // Rounded to two decimals; scores are never negative, so adding a half and
+        // truncating rounds (without a call to `roundf` for every match).
+        let relevance = (score * 100.0 + 0.5) as i64;
         let full = self.best.len() >= self.keep;
         if full && self.best.peek().is_some_and(|Reverse(worst)| relevance < worst.relevance) {
             return;
