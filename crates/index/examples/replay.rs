@@ -4,6 +4,8 @@
 //! cargo run --release -p verity-index --example replay -- DATA/index QUERIES.tsv typo 20
 //!
 //! QUERIES.tsv is what `verity-bench --keep` leaves in its work dir: `class<TAB>text`.
+//! With `REPLAY_PRINT=1`, prints each query's total, facets and page (to compare two
+//! builds' answers) instead of timing.
 
 use std::time::Instant;
 
@@ -23,6 +25,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let (index, _) = SearchIndex::open(std::path::Path::new(&index_dir))?;
     let now = Utc::now();
+    if std::env::var_os("REPLAY_PRINT").is_some() {
+        for q in &texts {
+            let found = index.search(&SearchRequest { q: q.clone(), limit: 10, ..SearchRequest::default() }, now)?;
+            let page: Vec<String> = found.hits.iter().map(|h| format!("{} {:.2}", h.slug, h.score)).collect();
+            println!("{q}\t{}\t{:?}\t{:?}", found.total, found.facets, page);
+        }
+        return Ok(());
+    }
     let mut took = Vec::new();
     for round in 0..=rounds {
         for q in &texts {

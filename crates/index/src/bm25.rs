@@ -40,6 +40,12 @@ impl Query for Bm25TermQuery {
     }
 }
 
+/// The most a term can score (before boosts): its weight with the term frequency
+/// saturated, which no card reaches.
+pub fn best_score(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<Score> {
+    Ok(statistics(stats, term)?.0 * (K1 + 1.0))
+}
+
 /// The term's idf and the field's average length, over the whole index.
 fn statistics(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<(Score, Score)> {
     let docs = stats.total_num_docs()?.max(1) as Score;

@@ -1,19 +1,39 @@
-//! Any of a query's words, ranked by how many of them a card has, in one pass.
+//! Any of a query's words, ranked by how many of them a card has, in one pass — and, when
+//! only the best page is wanted, without scoring the cards that cannot make it.
 //!
-//! A card's score is the sum of its words' scores, plus a small bonus per word matched
-//! and a large one for matching every word (the recall of OR, the precision of AND).
-//! Built from tantivy queries (a `Should` union plus the same words again under
-//! `Must` and per-word constant scores) every posting list was read three times over;
-//! this scorer reads each once and counts the words it meets on the way
-//! (generated 100k cards, multi-word: see the README's performance section).
+//! A card's score is the sum of its words' scores over the searched fields, plus a small
+//! bonus per word matched and a large one for matching every word (the recall of OR, the
+//! precision of AND). Each word is a set of parts, one per field (a term scored with
+//! BM25, or a phrase for a word of several tokens); this scorer reads each part's
+//! postings once and counts the words it meets on the way.
+//!
+//! Pruning (MaxScore). Every term has a best possible score (its BM25 weight with the
+//! term frequency saturated). The collector of the best hits publishes the relevance a
+//! card must reach to enter the page ([`Pruning::threshold`]). The parts whose best
+//! scores, together with every bonus they could earn, stay below it cannot bring a card
+//! onto the page on their own: they stop producing candidates and are only looked up for
+//! the cards the other parts bring. Once the page is full of cards with every word, that
+//! leaves the rarest word driving; for one word, its title matches drive and the body
+//! postings are looked up. Counting all matches (totals, facets) runs separately,
+//! without scores and without pruning.
 
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
-#[derive(Debug)]
+use crate::bm25::{Bm25TermQuery, best_score};
+
+/// The most words a query searches for: the scorer counts them in a 128-bit set.
+pub const MAX_WORDS: usize = 128;
+
+#[derive(Debug, Clone)]
 pub struct CoordinationQuery {
-    words: Vec<Box<dyn Query>>,
+    words: Vec<Vec<Part>>,
     bonuses: Bonuses,
+    pruning: Option<Pruning>,
 }
 
 /// What a card earns on top of its words' scores.
@@ -27,9 +47,54 @@ pub struct Bonuses {
     pub all: Score,
 }
 
+/// One word in one field.
+#[derive(Debug, Clone)]
+pub struct Part {
+    tokens: Vec<(usize, Term)>,
+    boost: Score,
+}
+
+impl Part {
+    /// A word of one token (scored with BM25) or several (a phrase), with the field's boost.
+    pub fn new(tokens: Vec<(usize, Term)>, boost: Score) -> Self {
+        Part { tokens, boost }
+    }
+}
+
+/// Shared by the query and the collector of the best hits of one search.
+#[derive(Debug, Clone)]
+pub struct Pruning {
+    /// The relevance (score × 100, rounded, as the collector ranks) a card must reach to
+    /// enter the page; only ever raised.
+    pub threshold: Arc<AtomicI64>,
+    /// The most that the ranking query's other clauses (prefix matches) can add to a
+    /// card's score.
+    pub others: Score,
+}
+
+impl Pruning {
+    pub fn new(others: Score) -> Self {
+        Pruning { threshold: Arc::new(AtomicI64::new(i64::MIN)), others }
+    }
+
+    /// Called by the collector: a full page's worst relevance.
+    pub fn raise(&self, relevance: i64) {
+        self.threshold.fetch_max(relevance, Ordering::Relaxed);
+    }
+}
+
+/// How the collector of the best hits ranks a score: to two decimals.
+pub fn relevance(score: Score) -> i64 {
+    // Scores are never negative, so adding a half and truncating rounds (without a call
+    // to `roundf` for every match). Infinity saturates.
+    (score * 100.0 + 0.5) as i64
+}
+
 impl CoordinationQuery {
-    pub fn new(words: Vec<Box<dyn Query>>, bonuses: Bonuses) -> Self {
-        CoordinationQuery { words, bonuses }
+    /// Words past the first [`MAX_WORDS`] are left out (a pasted page, not a question).
+    pub fn new(mut words: Vec<Vec<Part>>, bonuses: Bonuses) -> Self {
+        words.truncate(MAX_WORDS);
+        CoordinationQuery { words, bonuses, pruning: None }
     }
 
     pub fn bonuses(&self) -> Bonuses {
@@ -38,51 +103,108 @@ impl CoordinationQuery {
 
     /// The same words with other bonuses.
     pub fn with_bonuses(&self, bonuses: Bonuses) -> Self {
-        CoordinationQuery { words: self.words.iter().map(|w| w.box_clone()).collect(), bonuses }
+        CoordinationQuery { bonuses, ..self.clone() }
     }
-}
 
-impl Clone for CoordinationQuery {
-    fn clone(&self) -> Self {
-        self.with_bonuses(self.bonuses)
+    /// The same query, skipping cards that cannot reach `pruning`'s threshold.
+    pub fn pruned(&self, pruning: Pruning) -> Self {
+        CoordinationQuery { pruning: Some(pruning), ..self.clone() }
     }
 }
 
 impl Query for CoordinationQuery {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let words = self.words.iter().map(|w| w.weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(CoordinationWeight { words, bonuses: self.bonuses }))
+        if !scoring.is_scoring_enabled() {
+            // Only which cards match: any part, through tantivy's union (which reads
+            // blocks of postings into a bitset) and without term frequencies.
+            let any: Vec<(Occur, Box<dyn Query>)> = self
+                .words
+                .iter()
+                .flatten()
+                .map(|part| {
+                    let query: Box<dyn Query> = match &part.tokens[..] {
+                        [(_, term)] => Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                        tokens => Box::new(PhraseQuery::new_with_offset(tokens.to_vec())),
+                    };
+                    (Occur::Should, query)
+                })
+                .collect();
+            return BooleanQuery::new(any).weight(scoring);
+        }
+        let searcher = scoring.searcher();
+        let mut parts = Vec::new();
+        for (word, word_parts) in self.words.iter().enumerate() {
+            for part in word_parts {
+                let (weight, best) = match &part.tokens[..] {
+                    [(_, term)] => {
+                        let best = match searcher {
+                            Some(s) => best_score(s, term)? * part.boost,
+                            None => Score::INFINITY,
+                        };
+                        (Bm25TermQuery::new(term.clone()).weight(scoring)?, best)
+                    }
+                    tokens => (PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?, Score::INFINITY),
+                };
+                parts.push(PartWeight { word, weight, boost: part.boost, best });
+            }
+        }
+        let pruning = self.pruning.clone().filter(|_| searcher.is_some());
+        Ok(Box::new(CoordinationWeight { parts, words: self.words.len(), bonuses: self.bonuses, pruning }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for word in &self.words {
-            word.query_terms(visitor);
+        for part in self.words.iter().flatten() {
+            let phrase = part.tokens.len() > 1;
+            for (_, term) in &part.tokens {
+                visitor(term, phrase);
+            }
         }
     }
 }
 
+struct PartWeight {
+    word: usize,
+    weight: Box<dyn Weight>,
+    boost: Score,
+    best: Score,
+}
+
 struct CoordinationWeight {
-    words: Vec<Box<dyn Weight>>,
+    parts: Vec<PartWeight>,
+    words: usize,
     bonuses: Bonuses,
+    pruning: Option<Pruning>,
 }
 
 impl Weight for CoordinationWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut words = Vec::with_capacity(self.words.len());
-        for weight in &self.words {
-            let scorer = weight.scorer(reader, boost)?;
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let scorer = part.weight.scorer(reader, part.boost * boost)?;
             if scorer.doc() != TERMINATED {
-                words.push(scorer);
+                parts.push(PartScorer { scorer, word: part.word, best: part.best * boost });
             }
         }
-        let several = self.words.len() >= 2;
+        // Weakest first: pruning sets aside a prefix of this order.
+        parts.sort_by(|a, b| a.best.total_cmp(&b.best));
+        let docs = parts.iter().map(|p| p.scorer.doc()).collect();
+        let several = self.words >= 2;
         let bonuses = Bonuses {
             any: self.bonuses.any * boost,
             per_word: if several { self.bonuses.per_word * boost } else { 0.0 },
             all: if several { self.bonuses.all * boost } else { 0.0 },
         };
-        let mut scorer = CoordinationScorer { words, total: self.words.len(), bonuses, doc: TERMINATED };
-        scorer.doc = scorer.first_doc();
+        let mut scorer = CoordinationScorer {
+            parts,
+            words: self.words,
+            bonuses,
+            pruning: self.pruning.clone(),
+            seen_threshold: i64::MIN,
+            set_aside: 0,
+            docs,
+            doc: TERMINATED,
+        };
+        scorer.doc = scorer.next_candidate();
         Ok(Box::new(scorer))
     }
 
@@ -91,19 +213,90 @@ impl Weight for CoordinationWeight {
     }
 }
 
-/// A union over the words' scorers. Queries have a handful of words, so finding the
+struct PartScorer {
+    scorer: Box<dyn Scorer>,
+    word: usize,
+    best: Score,
+}
+
+/// A union over the parts' scorers. Queries have a handful of words, so finding the
 /// next document by looking at each is cheaper than keeping a heap.
 struct CoordinationScorer {
-    words: Vec<Box<dyn Scorer>>,
+    /// Weakest first.
+    parts: Vec<PartScorer>,
     /// Words in the query, including those this segment does not have.
-    total: usize,
+    words: usize,
     bonuses: Bonuses,
+    pruning: Option<Pruning>,
+    /// The threshold `set_aside` was computed for.
+    seen_threshold: i64,
+    /// `parts[..set_aside]` cannot bring a card onto the page on their own: they are
+    /// only sought to the candidates the others bring (and may lag behind `doc`).
+    set_aside: usize,
+    /// Each part's current document (read once per move, not through the scorer).
+    docs: Vec<DocId>,
     doc: DocId,
 }
 
 impl CoordinationScorer {
-    fn first_doc(&self) -> DocId {
-        self.words.iter().map(|w| w.doc()).min().unwrap_or(TERMINATED)
+    /// The best score a card can have with only `parts`' words, bonuses included.
+    fn bound<'a>(&self, parts: impl Iterator<Item = &'a PartScorer>, others: Score) -> Score {
+        let mut words: u128 = 0;
+        let mut sum = others + self.bonuses.any;
+        for part in parts {
+            sum += part.best;
+            words |= 1 << part.word;
+        }
+        let count = words.count_ones() as usize;
+        let all = if count == self.words { self.bonuses.all } else { 0.0 };
+        sum + self.bonuses.per_word * count as Score + all
+    }
+
+    /// Follows the threshold: sets aside the longest run of weakest parts that cannot
+    /// reach it together.
+    fn follow_threshold(&mut self) {
+        let Some(pruning) = &self.pruning else { return };
+        let threshold = pruning.threshold.load(Ordering::Relaxed);
+        if threshold <= self.seen_threshold {
+            return;
+        }
+        self.seen_threshold = threshold;
+        let others = pruning.others;
+        // A margin of one hundredth covers float rounding between bound and score.
+        while self.set_aside < self.parts.len()
+            && relevance(self.bound(self.parts[..=self.set_aside].iter(), others)).saturating_add(1) < threshold
+        {
+            self.set_aside += 1;
+        }
+    }
+
+    /// The smallest document of the driving parts that could still make the page.
+    fn next_candidate(&mut self) -> DocId {
+        self.follow_threshold();
+        loop {
+            let doc = self.docs[self.set_aside..].iter().copied().min().unwrap_or(TERMINATED);
+            if doc == TERMINATED || self.set_aside == 0 || !self.hopeless(doc) {
+                return doc;
+            }
+            self.advance_driving(doc);
+        }
+    }
+
+    /// Moves the driving parts on `doc` past it.
+    fn advance_driving(&mut self, doc: DocId) {
+        for i in self.set_aside..self.parts.len() {
+            if self.docs[i] == doc {
+                self.docs[i] = self.parts[i].scorer.advance();
+            }
+        }
+    }
+
+    /// Can `doc` not reach the threshold even if every set-aside part matched it?
+    fn hopeless(&self, doc: DocId) -> bool {
+        let Some(pruning) = &self.pruning else { return false };
+        let driving = (self.set_aside..self.parts.len()).filter(|i| self.docs[*i] == doc).map(|i| &self.parts[i]);
+        let bound = self.bound(self.parts[..self.set_aside].iter().chain(driving), pruning.others);
+        relevance(bound).saturating_add(1) < self.seen_threshold
     }
 }
 
@@ -112,27 +305,22 @@ impl DocSet for CoordinationScorer {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
-        let current = self.doc;
-        let mut next = TERMINATED;
-        for word in &mut self.words {
-            let doc = if word.doc() == current { word.advance() } else { word.doc() };
-            next = next.min(doc);
-        }
-        self.doc = next;
-        next
+        self.advance_driving(self.doc);
+        self.doc = self.next_candidate();
+        self.doc
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
         if self.doc >= target {
             return self.doc;
         }
-        let mut next = TERMINATED;
-        for word in &mut self.words {
-            let doc = if word.doc() < target { word.seek(target) } else { word.doc() };
-            next = next.min(doc);
+        for i in self.set_aside..self.parts.len() {
+            if self.docs[i] < target {
+                self.docs[i] = self.parts[i].scorer.seek(target);
+            }
         }
-        self.doc = next;
-        next
+        self.doc = self.next_candidate();
+        self.doc
     }
 
     fn doc(&self) -> DocId {
@@ -140,25 +328,32 @@ impl DocSet for CoordinationScorer {
     }
 
     fn size_hint(&self) -> u32 {
-        self.words.iter().map(|w| w.size_hint()).max().unwrap_or(0)
+        self.parts.iter().map(|p| p.scorer.size_hint()).max().unwrap_or(0)
     }
 
     fn cost(&self) -> u64 {
-        self.words.iter().map(|w| w.cost()).sum()
+        self.parts.iter().map(|p| p.scorer.cost()).sum()
     }
 }
 
 impl Scorer for CoordinationScorer {
     fn score(&mut self) -> Score {
-        let (mut sum, mut matched) = (0.0, 0);
-        for word in &mut self.words {
-            if word.doc() == self.doc {
-                sum += word.score();
-                matched += 1;
+        let doc = self.doc;
+        let mut matched: u128 = 0;
+        let mut sum = 0.0;
+        for (i, part) in self.parts.iter_mut().enumerate() {
+            // Set-aside parts lag behind: look them up now.
+            if self.docs[i] < doc {
+                self.docs[i] = part.scorer.seek(doc);
+            }
+            if self.docs[i] == doc {
+                sum += part.scorer.score();
+                matched |= 1 << part.word;
             }
         }
+        let matched = matched.count_ones() as usize;
         let b = self.bonuses;
-        let all = if matched == self.total { b.all } else { 0.0 };
+        let all = if matched == self.words { b.all } else { 0.0 };
         sum + b.any + b.per_word * matched as Score + all
     }
 }

@@ -5,6 +5,10 @@
 //! Counting the facets of a search reads these plain arrays for each match. Through
 //! tantivy's facet collectors and column readers the counts took half of a multi-word
 //! search over 100k cards; segments never change once written, so nothing goes stale.
+//!
+//! A common word matches most cards. Then the counts are those of the whole segment
+//! (kept with the facts; statuses from due dates sorted once) minus those of the few
+//! cards that do not match, so a search costs what its non-matches cost.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,6 +36,14 @@ pub struct SegmentFacts {
     trusted: Vec<bool>,
     due_soon_at: Vec<i64>,
     due_at: Vec<i64>,
+    /// Counts over every document of the segment (deleted ones included).
+    collection_totals: Vec<u64>,
+    tag_totals: Vec<u64>,
+    untrusted: u64,
+    /// The trusted documents' due-soon times (never after their due time), sorted.
+    trusted_due_soon_at: Vec<i64>,
+    /// The trusted documents' due times, sorted.
+    trusted_due_at: Vec<i64>,
 }
 
 impl SegmentFacts {
@@ -60,7 +72,7 @@ impl SegmentFacts {
         let ff = segment.fast_fields();
         let (trusted, due_soon_at, due_at) = (ff.u64(TRUSTED)?, ff.i64(DUE_SOON_AT)?, ff.i64(DUE_AT)?);
         let docs = 0..max_doc as DocId;
-        Ok(SegmentFacts {
+        let mut facts = SegmentFacts {
             collection,
             collection_names: names(&collections)?,
             tag_starts,
@@ -69,7 +81,44 @@ impl SegmentFacts {
             trusted: docs.clone().map(|d| trusted.first(d).unwrap_or(0) != 0).collect(),
             due_soon_at: docs.clone().map(|d| due_soon_at.first(d).unwrap_or(0)).collect(),
             due_at: docs.map(|d| due_at.first(d).unwrap_or(0)).collect(),
-        })
+            collection_totals: Vec::new(),
+            tag_totals: Vec::new(),
+            untrusted: 0,
+            trusted_due_soon_at: Vec::new(),
+            trusted_due_at: Vec::new(),
+        };
+        let mut totals = Counts::new(&facts);
+        for doc in 0..max_doc as DocId {
+            totals.add_facets(&facts, doc);
+        }
+        facts.collection_totals = totals.collections;
+        facts.tag_totals = totals.tags;
+        for d in 0..max_doc {
+            if facts.trusted[d] {
+                // A due-soon time after the due time changes no status: the card is
+                // stale from its due time on either way.
+                facts.trusted_due_soon_at.push(facts.due_soon_at[d].min(facts.due_at[d]));
+                facts.trusted_due_at.push(facts.due_at[d]);
+            } else {
+                facts.untrusted += 1;
+            }
+        }
+        facts.trusted_due_soon_at.sort_unstable();
+        facts.trusted_due_at.sort_unstable();
+        Ok(facts)
+    }
+
+    fn max_doc(&self) -> usize {
+        self.collection.len()
+    }
+
+    /// Documents per status at `now`, over the whole segment, in [`Status::ALL`] order.
+    fn status_totals(&self, now: i64) -> [u64; 4] {
+        let due = |sorted: &[i64]| sorted.partition_point(|at| *at <= now) as u64;
+        let stale = due(&self.trusted_due_at);
+        let due_soon = due(&self.trusted_due_soon_at) - stale;
+        let verified = self.trusted_due_at.len() as u64 - stale - due_soon;
+        [verified, due_soon, stale, self.untrusted]
     }
 
     pub fn status(&self, doc: DocId, now: i64) -> Status {
@@ -147,9 +196,7 @@ pub struct TallyCollector<'a> {
 pub struct SegmentTally {
     facts: Arc<SegmentFacts>,
     now: i64,
-    collections: Vec<u64>,
-    tags: Vec<u64>,
-    statuses: [u64; 4],
+    matches: DocBits,
 }
 
 impl Collector for TallyCollector<'_> {
@@ -158,13 +205,7 @@ impl Collector for TallyCollector<'_> {
 
     fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<SegmentTally> {
         let facts = self.facts.of(segment)?;
-        Ok(SegmentTally {
-            now: self.now,
-            collections: vec![0; facts.collection_names.len()],
-            tags: vec![0; facts.tag_names.len()],
-            statuses: [0; 4],
-            facts,
-        })
+        Ok(SegmentTally { now: self.now, matches: DocBits::new(facts.max_doc()), facts })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -184,7 +225,73 @@ impl SegmentCollector for SegmentTally {
     type Fruit = Tally;
 
     fn collect(&mut self, doc: DocId, _: Score) {
+        self.matches.insert(doc);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for doc in docs {
+            self.matches.insert(*doc);
+        }
+    }
+
+    fn harvest(self) -> Tally {
         let f = &*self.facts;
+        let mut counts = Counts::new(f);
+        if self.matches.count * 2 <= f.max_doc() {
+            for doc in self.matches.ones() {
+                counts.add_facets(f, doc);
+                counts.statuses[status_index(f.status(doc, self.now))] += 1;
+            }
+        } else {
+            // Most cards match: the segment's totals minus the cards that do not (deleted
+            // ones included, as the totals include them).
+            let mut missing = Counts::new(f);
+            for doc in self.matches.zeros() {
+                missing.add_facets(f, doc);
+                missing.statuses[status_index(f.status(doc, self.now))] += 1;
+            }
+            let minus = |all: &[u64], out: &mut [u64], missing: &[u64]| {
+                for ((o, a), m) in out.iter_mut().zip(all).zip(missing) {
+                    *o = a - m;
+                }
+            };
+            minus(&f.collection_totals, &mut counts.collections, &missing.collections);
+            minus(&f.tag_totals, &mut counts.tags, &missing.tags);
+            minus(&f.status_totals(self.now), &mut counts.statuses, &missing.statuses);
+        }
+        let named = |counts: Vec<u64>, names: &[String]| -> HashMap<String, u64> {
+            counts.into_iter().zip(names).filter(|(n, _)| *n > 0).map(|(n, name)| (name.clone(), n)).collect()
+        };
+        Tally {
+            collections: named(counts.collections, &f.collection_names),
+            tags: named(counts.tags, &f.tag_names),
+            statuses: counts.statuses,
+        }
+    }
+}
+
+fn status_index(status: Status) -> usize {
+    match status {
+        Status::Verified => 0,
+        Status::DueSoon => 1,
+        Status::Stale => 2,
+        Status::Unverified => 3,
+    }
+}
+
+/// Counts by segment-local ordinal.
+struct Counts {
+    collections: Vec<u64>,
+    tags: Vec<u64>,
+    statuses: [u64; 4],
+}
+
+impl Counts {
+    fn new(f: &SegmentFacts) -> Self {
+        Counts { collections: vec![0; f.collection_names.len()], tags: vec![0; f.tag_names.len()], statuses: [0; 4] }
+    }
+
+    fn add_facets(&mut self, f: &SegmentFacts, doc: DocId) {
         let d = doc as usize;
         if let Some(n) = self.collections.get_mut(f.collection[d] as usize) {
             *n += 1;
@@ -192,18 +299,56 @@ impl SegmentCollector for SegmentTally {
         for tag in &f.tags[f.tag_starts[d] as usize..f.tag_starts[d + 1] as usize] {
             self.tags[*tag as usize] += 1;
         }
-        let status = f.status(doc, self.now);
-        self.statuses[Status::ALL.iter().position(|s| *s == status).unwrap_or(0)] += 1;
+    }
+}
+
+/// A set of a segment's documents.
+struct DocBits {
+    words: Vec<u64>,
+    len: usize,
+    count: usize,
+}
+
+impl DocBits {
+    fn new(len: usize) -> Self {
+        DocBits { words: vec![0; len.div_ceil(64)], len, count: 0 }
     }
 
-    fn harvest(self) -> Tally {
-        let named = |counts: Vec<u64>, names: &[String]| -> HashMap<String, u64> {
-            counts.into_iter().zip(names).filter(|(n, _)| *n > 0).map(|(n, name)| (name.clone(), n)).collect()
-        };
-        Tally {
-            collections: named(self.collections, &self.facts.collection_names),
-            tags: named(self.tags, &self.facts.tag_names),
-            statuses: self.statuses,
+    fn insert(&mut self, doc: DocId) {
+        let (word, bit) = (doc as usize / 64, 1u64 << (doc % 64));
+        if let Some(w) = self.words.get_mut(word)
+            && *w & bit == 0
+        {
+            *w |= bit;
+            self.count += 1;
         }
     }
+
+    /// The documents in the set, in order.
+    fn ones(&self) -> impl Iterator<Item = DocId> + '_ {
+        bits(&self.words, false, self.len)
+    }
+
+    /// The documents not in the set, in order.
+    fn zeros(&self) -> impl Iterator<Item = DocId> + '_ {
+        bits(&self.words, true, self.len)
+    }
+}
+
+fn bits(words: &[u64], invert: bool, len: usize) -> impl Iterator<Item = DocId> + '_ {
+    words
+        .iter()
+        .enumerate()
+        .flat_map(move |(i, word)| {
+            let mut w = if invert { !word } else { *word };
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                Some((i * 64) as DocId + bit)
+            })
+        })
+        .filter(move |doc| (*doc as usize) < len)
 }

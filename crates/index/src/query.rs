@@ -5,13 +5,13 @@
 //! parentheses) go through tantivy's parser; if it rejects any part, the whole text is
 //! searched as plain words instead.
 
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, QueryParser};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser};
 use tantivy::schema::Field;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Score, Term};
 
 use crate::bm25::Bm25TermQuery;
-use crate::coordination::{Bonuses, CoordinationQuery};
+use crate::coordination::{Bonuses, CoordinationQuery, Part, Pruning};
 use crate::schema::{self, Fields};
 use crate::tokenize::is_stop_word;
 
@@ -41,13 +41,21 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The exact matches scored `bonus` higher, so they rank above looser ones.
-    pub fn exact_lifted(&self, bonus: Score) -> Box<dyn Query> {
+    /// The exact matches scored `lift` higher, so they rank above looser ones; with
+    /// `pruning`, skipping the cards that cannot make the page.
+    pub fn exact_ranked(&self, lift: Score, pruning: Option<Pruning>) -> Box<dyn Query> {
         match self.exact.downcast_ref::<CoordinationQuery>() {
-            Some(words) => Box::new(words.with_bonuses(Bonuses { any: bonus, ..words.bonuses() })),
+            Some(words) => {
+                let lifted = words.with_bonuses(Bonuses { any: lift, ..words.bonuses() });
+                match pruning {
+                    Some(pruning) => Box::new(lifted.pruned(pruning)),
+                    None => Box::new(lifted),
+                }
+            }
+            None if lift == 0.0 => self.exact.box_clone(),
             None => Box::new(BooleanQuery::new(vec![
                 (Occur::Should, self.exact.box_clone()),
-                (Occur::Should, Box::new(ConstScoreQuery::new(self.exact.box_clone(), bonus))),
+                (Occur::Should, Box::new(ConstScoreQuery::new(self.exact.box_clone(), lift))),
             ])),
         }
     }
@@ -120,8 +128,7 @@ impl Planner<'_> {
                 seen.insert(stems)
             })
             .collect();
-        let per_word: Vec<Box<dyn Query>> =
-            distinct.into_iter().filter_map(|w| self.word_query(&mut analyzer, w)).collect();
+        let per_word: Vec<Vec<Part>> = distinct.into_iter().filter_map(|w| self.word_parts(&mut analyzer, w)).collect();
         let exact: Box<dyn Query> = if per_word.is_empty() {
             Box::new(EmptyQuery)
         } else {
@@ -134,26 +141,20 @@ impl Planner<'_> {
 
     /// One word in any searched field; a word of several parts (`big-house`, `检查配置`)
     /// as a phrase of them. `None` for a word with no letters or digits.
-    fn word_query(&self, analyzer: &mut TextAnalyzer, word: &str) -> Option<Box<dyn Query>> {
+    fn word_parts(&self, analyzer: &mut TextAnalyzer, word: &str) -> Option<Vec<Part>> {
         let mut tokens = Vec::new();
         analyzer.token_stream(word).process(&mut |t| tokens.push((t.position, t.text.clone())));
         if tokens.is_empty() {
             return None;
         }
-        let clauses = self
+        let parts = self
             .searched()
             .into_iter()
             .map(|(field, boost)| {
-                let q: Box<dyn Query> = match &tokens[..] {
-                    [(_, text)] => Box::new(Bm25TermQuery::new(Term::from_field_text(field, text))),
-                    _ => Box::new(PhraseQuery::new_with_offset(
-                        tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect(),
-                    )),
-                };
-                (Occur::Should, Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
+                Part::new(tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect(), boost)
             })
             .collect();
-        Some(Box::new(BooleanQuery::new(clauses)))
+        Some(parts)
     }
 
     /// Compounds typed whole (`std::vector`, `getElementById`) as indexed whole: cards

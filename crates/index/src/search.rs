@@ -13,13 +13,14 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
 
+use crate::coordination::Pruning;
 use crate::facts::{Tally, TallyCollector};
 use crate::query::{Plan, Planner};
 use crate::schema::UPDATED_AT;
 use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{status_filter, status_of};
 use crate::suggest::NearWords;
-use crate::top::TopRanked;
+use crate::top::{Ranked, TopRanked};
 use crate::{Result, SearchIndex};
 
 #[derive(Debug, Clone, Default)]
@@ -80,6 +81,14 @@ pub(crate) const FEW_HITS: usize = 3;
 const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
 
+/// How a page is ordered.
+enum PageOrder {
+    /// Browsing without words.
+    Newest,
+    /// By rank, skipping cards that cannot make the page when pruning is possible.
+    Ranked(Option<Pruning>),
+}
+
 /// One page of matches and the counts over all of them.
 struct Found {
     page: Vec<(Score, DocAddress)>,
@@ -91,13 +100,21 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest, now: DateTime<Utc>) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
         let Some(plan) = self.planner().plan(&req.q) else {
-            let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, false)?;
+            let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;
             return self.results(&searcher, found, None, None, now);
         };
         let mut extras: Vec<Box<dyn Query>> = self.prefix(&plan, &req.q).into_iter().collect();
-        let mut query = ranking_query(&plan, &extras);
-        let mut found =
-            self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
+        // Prefix matches add at most their weight to a card; whole-identifier bonuses are
+        // not bounded, so with those every match is scored.
+        let pruning = plan.bonuses.is_empty().then(|| Pruning::new(extras.len() as Score * PREFIX_WEIGHT));
+        let mut query = ranking_query(&plan, &extras, pruning.clone());
+        let mut found = self.collect(
+            &searcher,
+            &*self.with_filters(Some(query.box_clone()), req, now),
+            req,
+            now,
+            PageOrder::Ranked(pruning),
+        )?;
         let mut suggestion = None;
         if found.total < FEW_HITS && !plan.words.is_empty() {
             let mut near = NearWords::new();
@@ -108,10 +125,11 @@ impl SearchIndex {
                 typos.push(Box::new(BoostQuery::new(corrected.exact_unranked(), CORRECTED_WEIGHT)));
             }
             if !typos.is_empty() {
+                // Few cards match exactly: scoring every match costs little.
                 extras.extend(typos);
-                query = ranking_query(&plan, &extras);
-                found =
-                    self.collect(&searcher, &*self.with_filters(Some(query.box_clone()), req, now), req, now, true)?;
+                query = ranking_query(&plan, &extras, None);
+                let filtered = self.with_filters(Some(query.box_clone()), req, now);
+                found = self.collect(&searcher, &*filtered, req, now, PageOrder::Ranked(None))?;
             }
         }
         self.results(&searcher, found, Some(&*query), suggestion, now)
@@ -121,27 +139,37 @@ impl SearchIndex {
         Planner { fields: &self.fields, schema: self.index.schema(), tokenizers: &self.query_tokenizers }
     }
 
-    /// Runs `query`: the requested page (by rank, or newest first) and the facet counts.
+    /// Runs `query`: the requested page and the counts over all matches.
     fn collect(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
         req: &SearchRequest,
         now: DateTime<Utc>,
-        ranked: bool,
+        order: PageOrder,
     ) -> Result<Found> {
         let limit = req.limit.max(1);
         let tally = TallyCollector { facts: &self.facts, now: now.timestamp() };
-        let (page, tally) = if ranked {
-            let top = TopRanked { limit, offset: req.offset, now: now.timestamp() };
-            let (top, tally) = searcher.search(query, &(top, tally))?;
-            (top.into_iter().map(|r| (r.score, r.address)).collect(), tally)
-        } else {
-            // Browsing without words: newest first.
-            let top =
-                TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
-            let (top, tally) = searcher.search(query, &(top, tally))?;
-            (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), tally)
+        let top = |pruning| TopRanked { limit, offset: req.offset, now: now.timestamp(), pruning };
+        let ranked = |top: Vec<Ranked>| top.into_iter().map(|r| (r.score, r.address)).collect();
+        let (page, tally) = match order {
+            PageOrder::Newest => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+                let (top, tally) = searcher.search(query, &(top, tally))?;
+                (top.into_iter().map(|(_, addr)| (1.0, addr)).collect(), tally)
+            }
+            PageOrder::Ranked(None) => {
+                let (top, tally) = searcher.search(query, &(top(None), tally))?;
+                (ranked(top), tally)
+            }
+            // Two passes: the counts visit every match without scoring it; the page
+            // scores only the cards that can still make it.
+            PageOrder::Ranked(Some(pruning)) => {
+                let tally = searcher.search(query, &tally)?;
+                (ranked(searcher.search(query, &top(Some(pruning)))?), tally)
+            }
         };
         // Every match has a status, so the status counts also give the total.
         let total = tally.statuses.iter().sum::<u64>() as usize;
@@ -339,12 +367,13 @@ impl SearchIndex {
 }
 
 /// The plan's matches with its bonuses, plus prefix and typo matches (`extras`), which
-/// rank below every exact match.
-fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>]) -> Box<dyn Query> {
+/// rank below every exact match. With `pruning`, cards that cannot make the page are
+/// skipped (only the page may be taken from such a query, not counts).
+fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>], pruning: Option<Pruning>) -> Box<dyn Query> {
+    let exact = plan.exact_ranked(if extras.is_empty() { 0.0 } else { EXACT_BONUS }, pruning);
     if plan.bonuses.is_empty() && extras.is_empty() {
-        return plan.exact.box_clone();
+        return exact;
     }
-    let exact = if extras.is_empty() { plan.exact.box_clone() } else { plan.exact_lifted(EXACT_BONUS) };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, exact)];
     clauses.extend(plan.bonuses.iter().chain(extras).map(|q| (Occur::Should, q.box_clone())));
     Box::new(BooleanQuery::new(clauses))

@@ -13,6 +13,7 @@ use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 use verity_core::Status;
 
+use crate::coordination::{Pruning, relevance};
 use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
 use crate::status_facet::status_of;
 
@@ -21,6 +22,8 @@ pub struct TopRanked {
     pub limit: usize,
     pub offset: usize,
     pub now: i64,
+    /// Told the relevance a card needs to make the page, once a segment's page is full.
+    pub pruning: Option<Pruning>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +86,7 @@ impl Collector for TopRanked {
             due_at: ff.i64(DUE_AT)?,
             updated_at: ff.i64(UPDATED_AT)?,
             best: BinaryHeap::new(),
+            pruning: self.pruning.clone(),
         })
     }
 
@@ -107,15 +111,14 @@ pub struct SegmentTopRanked {
     updated_at: Column<i64>,
     /// The worst kept match on top.
     best: BinaryHeap<Reverse<Ranked>>,
+    pruning: Option<Pruning>,
 }
 
 impl SegmentCollector for SegmentTopRanked {
     type Fruit = Vec<Ranked>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        // Rounded to two decimals; scores are never negative, so adding a half and
-        // truncating rounds (without a call to `roundf` for every match).
-        let relevance = (score * 100.0 + 0.5) as i64;
+        let relevance = relevance(score);
         let full = self.best.len() >= self.keep;
         if full && self.best.peek().is_some_and(|Reverse(worst)| relevance < worst.relevance) {
             return;
@@ -139,6 +142,14 @@ impl SegmentCollector for SegmentTopRanked {
             && ranked > worst.0
         {
             *worst = Reverse(ranked);
+        }
+        // A full page here means the whole index has that many cards at least this good:
+        // a card below the worst of them cannot make the page, in any segment.
+        if let Some(pruning) = &self.pruning
+            && self.best.len() >= self.keep
+            && let Some(Reverse(worst)) = self.best.peek()
+        {
+            pruning.raise(worst.relevance);
         }
     }
 
