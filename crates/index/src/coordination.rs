@@ -20,18 +20,21 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight};
+use tantivy::query::{BitSetDocSet, ConstScorer, EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
 use crate::bm25::{Bm25TermQuery, best_score};
 
 /// The most words a query searches for: the scorer counts them in a 128-bit set.
 pub const MAX_WORDS: usize = 128;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CoordinationQuery {
     words: Vec<Vec<Part>>,
+    /// Looser matches (prefixes) scored alongside the words, with their best scores:
+    /// they are not words (no bonuses), and most can be set aside once the page fills.
+    extras: Vec<(Box<dyn Query>, Score)>,
     bonuses: Bonuses,
     pruning: Option<Pruning>,
 }
@@ -67,14 +70,17 @@ pub struct Pruning {
     /// The relevance (score × 100, rounded, as the collector ranks) a card must reach to
     /// enter the page; only ever raised.
     pub threshold: Arc<AtomicI64>,
-    /// The most that the ranking query's other clauses (prefix matches) can add to a
-    /// card's score.
-    pub others: Score,
+}
+
+impl Default for Pruning {
+    fn default() -> Self {
+        Pruning::new()
+    }
 }
 
 impl Pruning {
-    pub fn new(others: Score) -> Self {
-        Pruning { threshold: Arc::new(AtomicI64::new(i64::MIN)), others }
+    pub fn new() -> Self {
+        Pruning { threshold: Arc::new(AtomicI64::new(i64::MIN)) }
     }
 
     /// Called by the collector: a full page's worst relevance.
@@ -94,7 +100,7 @@ impl CoordinationQuery {
     /// Words past the first [`MAX_WORDS`] are left out (a pasted page, not a question).
     pub fn new(mut words: Vec<Vec<Part>>, bonuses: Bonuses) -> Self {
         words.truncate(MAX_WORDS);
-        CoordinationQuery { words, bonuses, pruning: None }
+        CoordinationQuery { words, extras: Vec::new(), bonuses, pruning: None }
     }
 
     pub fn bonuses(&self) -> Bonuses {
@@ -110,26 +116,41 @@ impl CoordinationQuery {
     pub fn pruned(&self, pruning: Pruning) -> Self {
         CoordinationQuery { pruning: Some(pruning), ..self.clone() }
     }
+
+    /// The same query, also matching `extra`, which adds at most `best` to a score.
+    pub fn with_extra(&self, extra: Box<dyn Query>, best: Score) -> Self {
+        let mut query = self.clone();
+        query.extras.push((extra, best));
+        query
+    }
+}
+
+impl Clone for CoordinationQuery {
+    fn clone(&self) -> Self {
+        CoordinationQuery {
+            words: self.words.clone(),
+            extras: self.extras.iter().map(|(q, best)| (q.box_clone(), *best)).collect(),
+            bonuses: self.bonuses,
+            pruning: self.pruning.clone(),
+        }
+    }
 }
 
 impl Query for CoordinationQuery {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         if !scoring.is_scoring_enabled() {
-            // Only which cards match: any part, through tantivy's union (which reads
-            // blocks of postings into a bitset) and without term frequencies.
-            let any: Vec<(Occur, Box<dyn Query>)> = self
-                .words
-                .iter()
-                .flatten()
-                .map(|part| {
-                    let query: Box<dyn Query> = match &part.tokens[..] {
-                        [(_, term)] => Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
-                        tokens => Box::new(PhraseQuery::new_with_offset(tokens.to_vec())),
-                    };
-                    (Occur::Should, query)
-                })
-                .collect();
-            return BooleanQuery::new(any).weight(scoring);
+            let mut terms = Vec::new();
+            let mut others = Vec::new();
+            for part in self.words.iter().flatten() {
+                match &part.tokens[..] {
+                    [(_, term)] => terms.push(term.clone()),
+                    tokens => others.push(PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?),
+                }
+            }
+            for (extra, _) in &self.extras {
+                others.push(extra.weight(scoring)?);
+            }
+            return Ok(Box::new(MatchWeight { terms, others }));
         }
         let searcher = scoring.searcher();
         let mut parts = Vec::new();
@@ -145,8 +166,11 @@ impl Query for CoordinationQuery {
                     }
                     tokens => (PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?, Score::INFINITY),
                 };
-                parts.push(PartWeight { word, weight, boost: part.boost, best });
+                parts.push(PartWeight { words: 1 << word, weight, boost: part.boost, best });
             }
+        }
+        for (extra, best) in &self.extras {
+            parts.push(PartWeight { words: 0, weight: extra.weight(scoring)?, boost: 1.0, best: *best });
         }
         let pruning = self.pruning.clone().filter(|_| searcher.is_some());
         Ok(Box::new(CoordinationWeight { parts, words: self.words.len(), bonuses: self.bonuses, pruning }))
@@ -159,11 +183,56 @@ impl Query for CoordinationQuery {
                 visitor(term, phrase);
             }
         }
+        for (extra, _) in &self.extras {
+            extra.query_terms(visitor);
+        }
+    }
+}
+
+/// Which cards match, without scores: every part's cards in one bitset, terms read a
+/// block of postings at a time (through a union scorer, counting a common word's
+/// matches cost several times more per card).
+struct MatchWeight {
+    terms: Vec<Term>,
+    others: Vec<Box<dyn Weight>>,
+}
+
+impl Weight for MatchWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut docs = BitSet::with_max_value(reader.max_doc());
+        for term in &self.terms {
+            let inverted = reader.inverted_index(term.field())?;
+            let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else { continue };
+            loop {
+                let block_docs = block.docs();
+                if block_docs.is_empty() {
+                    break;
+                }
+                for doc in block_docs {
+                    docs.insert(*doc);
+                }
+                block.advance();
+            }
+        }
+        for weight in &self.others {
+            let mut scorer = weight.scorer(reader, boost)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                docs.insert(doc);
+                doc = scorer.advance();
+            }
+        }
+        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(docs), boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        crate::bm25::explain_score(self, reader, doc, "matches")
     }
 }
 
 struct PartWeight {
-    word: usize,
+    /// The word it belongs to, as a one-bit set (none for extras).
+    words: u128,
     weight: Box<dyn Weight>,
     boost: Score,
     best: Score,
@@ -182,7 +251,7 @@ impl Weight for CoordinationWeight {
         for part in &self.parts {
             let scorer = part.weight.scorer(reader, part.boost * boost)?;
             if scorer.doc() != TERMINATED {
-                parts.push(PartScorer { scorer, word: part.word, best: part.best * boost });
+                parts.push(PartScorer { scorer, words: part.words, best: part.best * boost });
             }
         }
         // Weakest first: pruning sets aside a prefix of this order.
@@ -215,7 +284,7 @@ impl Weight for CoordinationWeight {
 
 struct PartScorer {
     scorer: Box<dyn Scorer>,
-    word: usize,
+    words: u128,
     best: Score,
 }
 
@@ -239,17 +308,26 @@ struct CoordinationScorer {
 }
 
 impl CoordinationScorer {
-    /// The best score a card can have with only `parts`' words, bonuses included.
-    fn bound<'a>(&self, parts: impl Iterator<Item = &'a PartScorer>, others: Score) -> Score {
+    /// The best score a card can have with only `parts`, bonuses included.
+    fn bound<'a>(&self, parts: impl Iterator<Item = &'a PartScorer>) -> Score {
         let mut words: u128 = 0;
-        let mut sum = others + self.bonuses.any;
+        let mut sum = 0.0;
         for part in parts {
             sum += part.best;
-            words |= 1 << part.word;
+            words |= part.words;
         }
+        sum + self.bonuses_for(words)
+    }
+
+    /// The bonuses of a card with `words`.
+    fn bonuses_for(&self, words: u128) -> Score {
         let count = words.count_ones() as usize;
-        let all = if count == self.words { self.bonuses.all } else { 0.0 };
-        sum + self.bonuses.per_word * count as Score + all
+        if count == 0 {
+            return 0.0;
+        }
+        let b = self.bonuses;
+        let all = if count == self.words { b.all } else { 0.0 };
+        b.any + b.per_word * count as Score + all
     }
 
     /// Follows the threshold: sets aside the longest run of weakest parts that cannot
@@ -261,10 +339,9 @@ impl CoordinationScorer {
             return;
         }
         self.seen_threshold = threshold;
-        let others = pruning.others;
         // A margin of one hundredth covers float rounding between bound and score.
         while self.set_aside < self.parts.len()
-            && relevance(self.bound(self.parts[..=self.set_aside].iter(), others)).saturating_add(1) < threshold
+            && relevance(self.bound(self.parts[..=self.set_aside].iter())).saturating_add(1) < threshold
         {
             self.set_aside += 1;
         }
@@ -293,9 +370,11 @@ impl CoordinationScorer {
 
     /// Can `doc` not reach the threshold even if every set-aside part matched it?
     fn hopeless(&self, doc: DocId) -> bool {
-        let Some(pruning) = &self.pruning else { return false };
+        if self.pruning.is_none() {
+            return false;
+        }
         let driving = (self.set_aside..self.parts.len()).filter(|i| self.docs[*i] == doc).map(|i| &self.parts[i]);
-        let bound = self.bound(self.parts[..self.set_aside].iter().chain(driving), pruning.others);
+        let bound = self.bound(self.parts[..self.set_aside].iter().chain(driving));
         relevance(bound).saturating_add(1) < self.seen_threshold
     }
 }
@@ -336,8 +415,16 @@ impl DocSet for CoordinationScorer {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Cards scored on this thread, to see pruning at work in tests.
+    pub static SCORED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 impl Scorer for CoordinationScorer {
     fn score(&mut self) -> Score {
+        #[cfg(test)]
+        SCORED.with(|n| n.set(n.get() + 1));
         let doc = self.doc;
         let mut matched: u128 = 0;
         let mut sum = 0.0;
@@ -348,12 +435,9 @@ impl Scorer for CoordinationScorer {
             }
             if self.docs[i] == doc {
                 sum += part.scorer.score();
-                matched |= 1 << part.word;
+                matched |= part.words;
             }
         }
-        let matched = matched.count_ones() as usize;
-        let b = self.bonuses;
-        let all = if matched == self.words { b.all } else { 0.0 };
-        sum + b.any + b.per_word * matched as Score + all
+        sum + self.bonuses_for(matched)
     }
 }

@@ -11,7 +11,7 @@ use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Score, Term};
 
 use crate::bm25::Bm25TermQuery;
-use crate::coordination::{Bonuses, CoordinationQuery, Part, Pruning};
+use crate::coordination::{Bonuses, CoordinationQuery, Part};
 use crate::schema::{self, Fields};
 use crate::tokenize::is_stop_word;
 
@@ -41,17 +41,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The exact matches scored `lift` higher, so they rank above looser ones; with
-    /// `pruning`, skipping the cards that cannot make the page.
-    pub fn exact_ranked(&self, lift: Score, pruning: Option<Pruning>) -> Box<dyn Query> {
+    /// The exact matches scored `lift` higher, so they rank above looser ones.
+    pub fn exact_lifted(&self, lift: Score) -> Box<dyn Query> {
         match self.exact.downcast_ref::<CoordinationQuery>() {
-            Some(words) => {
-                let lifted = words.with_bonuses(Bonuses { any: lift, ..words.bonuses() });
-                match pruning {
-                    Some(pruning) => Box::new(lifted.pruned(pruning)),
-                    None => Box::new(lifted),
-                }
-            }
+            Some(words) => Box::new(words.with_bonuses(Bonuses { any: lift, ..words.bonuses() })),
             None if lift == 0.0 => self.exact.box_clone(),
             None => Box::new(BooleanQuery::new(vec![
                 (Occur::Should, self.exact.box_clone()),

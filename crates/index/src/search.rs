@@ -13,7 +13,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
 
-use crate::coordination::Pruning;
+use crate::coordination::{Bonuses, CoordinationQuery, Pruning};
 use crate::facts::{Tally, TallyCollector};
 use crate::query::{Plan, Planner};
 use crate::schema::UPDATED_AT;
@@ -103,11 +103,23 @@ impl SearchIndex {
             let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;
             return self.results(&searcher, found, None, None, now);
         };
-        let mut extras: Vec<Box<dyn Query>> = self.prefix(&plan, &req.q).into_iter().collect();
-        // Prefix matches add at most their weight to a card; whole-identifier bonuses are
-        // not bounded, so with those every match is scored.
-        let pruning = plan.bonuses.is_empty().then(|| Pruning::new(extras.len() as Score * PREFIX_WEIGHT));
-        let mut query = ranking_query(&plan, &extras, pruning.clone());
+        let prefix = self.prefix(&plan, &req.q);
+        // Skipping cards that cannot make the page needs the best score of every part of
+        // the query: words and a prefix have one, whole-identifier bonuses do not.
+        let pruned = plan.bonuses.is_empty().then(Pruning::new).and_then(|pruning| {
+            let words = plan.exact.downcast_ref::<CoordinationQuery>()?;
+            let lift = if prefix.is_some() { EXACT_BONUS } else { 0.0 };
+            let mut query = words.with_bonuses(Bonuses { any: lift, ..words.bonuses() }).pruned(pruning.clone());
+            if let Some(prefix) = &prefix {
+                query = query.with_extra(prefix.box_clone(), PREFIX_WEIGHT);
+            }
+            Some((Box::new(query) as Box<dyn Query>, pruning))
+        });
+        let mut extras: Vec<Box<dyn Query>> = prefix.into_iter().collect();
+        let (mut query, pruning) = match pruned {
+            Some((query, pruning)) => (query, Some(pruning)),
+            None => (ranking_query(&plan, &extras), None),
+        };
         let mut found = self.collect(
             &searcher,
             &*self.with_filters(Some(query.box_clone()), req, now),
@@ -127,7 +139,7 @@ impl SearchIndex {
             if !typos.is_empty() {
                 // Few cards match exactly: scoring every match costs little.
                 extras.extend(typos);
-                query = ranking_query(&plan, &extras, None);
+                query = ranking_query(&plan, &extras);
                 let filtered = self.with_filters(Some(query.box_clone()), req, now);
                 found = self.collect(&searcher, &*filtered, req, now, PageOrder::Ranked(None))?;
             }
@@ -367,10 +379,9 @@ impl SearchIndex {
 }
 
 /// The plan's matches with its bonuses, plus prefix and typo matches (`extras`), which
-/// rank below every exact match. With `pruning`, cards that cannot make the page are
-/// skipped (only the page may be taken from such a query, not counts).
-fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>], pruning: Option<Pruning>) -> Box<dyn Query> {
-    let exact = plan.exact_ranked(if extras.is_empty() { 0.0 } else { EXACT_BONUS }, pruning);
+/// rank below every exact match.
+fn ranking_query(plan: &Plan, extras: &[Box<dyn Query>]) -> Box<dyn Query> {
+    let exact = plan.exact_lifted(if extras.is_empty() { 0.0 } else { EXACT_BONUS });
     if plan.bonuses.is_empty() && extras.is_empty() {
         return exact;
     }

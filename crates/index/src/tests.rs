@@ -534,3 +534,53 @@ fn facet_counts_follow_updates_and_deletes_across_segments() {
     let r = index.search(&request("receipts OR trains"), now()).unwrap();
     assert_eq!((r.total, r.facets.collection.len()), (2, 2));
 }
+
+#[test]
+fn short_pages_skip_cards_that_cannot_make_them_yet_equal_the_full_ranking() {
+    // Every card has "alpha" in its body, some in the title, some "beta" too, with
+    // lengths, collections, tags and statuses varying.
+    let docs: Vec<CardDoc> = (1..=400)
+        .map(|i| {
+            let title = if i % 37 == 0 { format!("Alpha note {i}") } else { format!("Note {i}") };
+            let mut body = "alpha ".repeat(i as usize % 5 + 1) + &"filler words here ".repeat(i as usize % 11);
+            if i % 3 == 0 {
+                body.push_str(" beta");
+            }
+            if i % 50 == 0 {
+                body.push_str(" betamax");
+            }
+            let collection = ["eng", "ops", "people"][i as usize % 3];
+            let due = [Some(30), Some(3), Some(-5), None][i as usize % 4];
+            doc(i, &title, &body, collection, &[["x", "y"][i as usize % 2]], due)
+        })
+        .collect();
+    let (_dir, index) = index_of(&docs);
+    let scored = |req: &SearchRequest| {
+        crate::coordination::SCORED.with(|n| n.set(0));
+        let found = index.search(req, now()).unwrap();
+        (found, crate::coordination::SCORED.with(|n| n.get()))
+    };
+    // A trailing space: no prefix matches, so the words' query is the whole query. (Under
+    // a union with prefix matches, tantivy scores blocks of 4096 cards before the page
+    // sees any, so pruning starts only past the first block.)
+    for q in ["alpha ", "alpha beta ", "beta alpha filler ", "alpha", "alpha bet"] {
+        for collection in [None, Some("ops".to_string())] {
+            let full_request = SearchRequest { limit: 400, collection: collection.clone(), ..request(q) };
+            let (full, scored_all) = scored(&full_request);
+            for offset in [0, 5, 40] {
+                let page_request = SearchRequest { limit: 5, offset, collection: collection.clone(), ..request(q) };
+                let (page, scored_page) = scored(&page_request);
+                let expected: Vec<_> = full.hits.iter().skip(offset).take(5).map(|h| (&h.slug, h.score)).collect();
+                let got: Vec<_> = page.hits.iter().map(|h| (&h.slug, h.score)).collect();
+                assert_eq!(got, expected, "{q:?} in {collection:?} from {offset}");
+                assert_eq!(page.total, full.total);
+                assert_eq!(page.facets.collection, full.facets.collection);
+                assert_eq!(page.facets.tag, full.facets.tag);
+                assert_eq!(page.facets.status, full.facets.status);
+                if offset == 0 && collection.is_none() && q.ends_with(' ') {
+                    assert!(scored_page * 2 < scored_all, "{q:?}: scored {scored_page} of {scored_all}");
+                }
+            }
+        }
+    }
+}
