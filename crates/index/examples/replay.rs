@@ -33,6 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
+    // With `REPLAY_SLOW=MS`, names the searches slower than that.
+    let slow: Option<f64> = std::env::var("REPLAY_SLOW").ok().and_then(|v| v.parse().ok());
     let mut took = Vec::new();
     for round in 0..=rounds {
         for q in &texts {
@@ -41,7 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let found = index.search(&req, now)?;
             // Round 0 warms the caches and is not counted.
             if round > 0 {
-                took.push(started.elapsed().as_secs_f64() * 1000.0);
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                if slow.is_some_and(|limit| ms > limit) {
+                    println!("slow: {q:?} {ms:.2} ms, {} found", found.total);
+                }
+                took.push(ms);
             } else if texts.len() <= 50 {
                 println!("{q:?}: {} found, suggestion {:?}", found.total, found.suggestion);
             }

@@ -117,6 +117,13 @@ impl CoordinationQuery {
         CoordinationQuery { pruning: Some(pruning), ..self.clone() }
     }
 
+    /// The same words weighing `factor` times as much.
+    pub fn scaled(&self, factor: Score) -> Self {
+        let mut query = self.clone();
+        query.words.iter_mut().flatten().for_each(|part| part.boost *= factor);
+        query
+    }
+
     /// The same query, also matching `extra`, which adds at most `best` to a score.
     pub fn with_extra(&self, extra: Box<dyn Query>, best: Score) -> Self {
         let mut query = self.clone();

@@ -106,17 +106,13 @@ impl SearchIndex {
         let prefix = self.prefix(&plan, &req.q);
         // Skipping cards that cannot make the page needs the best score of every part of
         // the query: words and a prefix have one, whole-identifier bonuses do not.
-        let pruned = plan.bonuses.is_empty().then(Pruning::new).and_then(|pruning| {
-            let words = plan.exact.downcast_ref::<CoordinationQuery>()?;
+        let first = plan.exact.downcast_ref::<CoordinationQuery>().filter(|_| plan.bonuses.is_empty()).map(|words| {
             let lift = if prefix.is_some() { EXACT_BONUS } else { 0.0 };
-            let mut query = words.with_bonuses(Bonuses { any: lift, ..words.bonuses() }).pruned(pruning.clone());
-            if let Some(prefix) = &prefix {
-                query = query.with_extra(prefix.box_clone(), PREFIX_WEIGHT);
-            }
-            Some((Box::new(query) as Box<dyn Query>, pruning))
+            let extras = prefix.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT)).collect();
+            pruned_query(words.with_bonuses(Bonuses { any: lift, ..words.bonuses() }), extras)
         });
         let mut extras: Vec<Box<dyn Query>> = prefix.into_iter().collect();
-        let (mut query, pruning) = match pruned {
+        let (mut query, pruning) = match first {
             Some((query, pruning)) => (query, Some(pruning)),
             None => (ranking_query(&plan, &extras), None),
         };
@@ -131,17 +127,35 @@ impl SearchIndex {
         if found.total < FEW_HITS && !plan.words.is_empty() {
             let mut near = NearWords::new();
             suggestion = self.suggest(&searcher, &mut near, &req.q, req, now);
-            let mut typos = self.typos(&searcher, &mut near, &plan.words);
-            // The corrected words, ranked like words (titles first), order the typo matches.
-            if let Some(corrected) = suggestion.as_deref().and_then(|s| self.planner().plan(s)) {
-                typos.push(Box::new(BoostQuery::new(corrected.exact_unranked(), CORRECTED_WEIGHT)));
-            }
-            if !typos.is_empty() {
-                // Few cards match exactly: scoring every match costs little.
-                extras.extend(typos);
-                query = ranking_query(&plan, &extras);
+            let typos = self.typos(&searcher, &mut near, &plan.words);
+            let corrected = suggestion.as_deref().and_then(|s| self.planner().plan(s));
+            if !typos.is_empty() || corrected.is_some() {
+                // The corrected words, ranked like words (titles first) but far below the
+                // exact matches, order the typo matches. A corrected word is often a common
+                // one: pruned, only the cards that can make the page are scored.
+                let corrected_words = corrected.as_ref().and_then(|c| c.exact.downcast_ref::<CoordinationQuery>());
+                let retry = corrected_words.filter(|_| plan.bonuses.is_empty()).map(|words| {
+                    let mut others = vec![(plan.exact_lifted(EXACT_BONUS), Score::INFINITY)];
+                    others.extend(extras.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT)));
+                    others.extend(typos.iter().map(|t| (t.box_clone(), TYPO_WEIGHT)));
+                    pruned_query(words.with_bonuses(Bonuses::default()).scaled(CORRECTED_WEIGHT), others)
+                });
+                let pruning = match retry {
+                    Some((pruned, pruning)) => {
+                        query = pruned;
+                        Some(pruning)
+                    }
+                    None => {
+                        extras.extend(typos);
+                        if let Some(corrected) = &corrected {
+                            extras.push(Box::new(BoostQuery::new(corrected.exact_unranked(), CORRECTED_WEIGHT)));
+                        }
+                        query = ranking_query(&plan, &extras);
+                        None
+                    }
+                };
                 let filtered = self.with_filters(Some(query.box_clone()), req, now);
-                found = self.collect(&searcher, &*filtered, req, now, PageOrder::Ranked(None))?;
+                found = self.collect(&searcher, &*filtered, req, now, PageOrder::Ranked(pruning))?;
             }
         }
         self.results(&searcher, found, Some(&*query), suggestion, now)
@@ -376,6 +390,17 @@ impl SearchIndex {
             score,
         })
     }
+}
+
+/// `words` ranking the page, with `others` (a query and the most it adds to a score)
+/// matching alongside, skipping cards that cannot make the page.
+fn pruned_query(words: CoordinationQuery, others: Vec<(Box<dyn Query>, Score)>) -> (Box<dyn Query>, Pruning) {
+    let pruning = Pruning::new();
+    let mut query = words.pruned(pruning.clone());
+    for (other, best) in others {
+        query = query.with_extra(other, best);
+    }
+    (Box::new(query), pruning)
 }
 
 /// The plan's matches with its bonuses, plus prefix and typo matches (`extras`), which
