@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
@@ -77,6 +76,8 @@ const CORRECTED_WEIGHT: Score = 0.1;
 const EXACT_BONUS: Score = 10.0;
 /// Fewer exact hits than this, and typos are forgiven and a correction suggested.
 pub(crate) const FEW_HITS: usize = 3;
+/// An unfinished last word matches as the start of this many words at most.
+pub(crate) const MAX_COMPLETIONS: usize = 64;
 /// Typo tolerance looks at this many words at most, so long queries stay fast.
 const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
@@ -103,7 +104,7 @@ impl SearchIndex {
             let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;
             return self.results(&searcher, found, None, None, now);
         };
-        let prefix = self.prefix(&plan, &req.q);
+        let prefix = self.prefix(&searcher, &plan, &req.q);
         // Skipping cards that cannot make the page needs the best score of every part of
         // the query: words and a prefix have one, whole-identifier bonuses do not.
         let first = plan.exact.downcast_ref::<CoordinationQuery>().filter(|_| plan.bonuses.is_empty()).map(|words| {
@@ -265,8 +266,10 @@ impl SearchIndex {
     }
 
     /// As you type: the last word, unfinished (no trailing space), also matches as the
-    /// start of longer words.
-    fn prefix(&self, plan: &Plan, typed: &str) -> Option<Box<dyn Query>> {
+    /// start of longer words — the [`MAX_COMPLETIONS`] most common ones, as search boxes
+    /// usually do: a short start can begin thousands of words, and reading every one's
+    /// cards made such searches slow at a million cards.
+    fn prefix(&self, searcher: &Searcher, plan: &Plan, typed: &str) -> Option<Box<dyn Query>> {
         if typed.ends_with(char::is_whitespace) {
             return None;
         }
@@ -275,13 +278,44 @@ impl SearchIndex {
             return None;
         }
         let word = self.raw_token(last).filter(|w| w.chars().count() >= 3)?;
-        let term = Term::from_field_text(self.fields.words, &word);
-        // Longer words only: the word itself is already an exact match.
+        // Even with no completions the query stays (matching nothing), so that exact
+        // matches score the same whether or not the index knows longer words.
+        let completions = self.completions(searcher, &word);
+        // Cards with the word itself already match exactly: no extra for a longer one.
         let longer = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)) as Box<dyn Query>),
-            (Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))),
+            (Occur::Must, Box::new(TermSetQuery::new(completions)) as Box<dyn Query>),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(Term::from_field_text(self.fields.words, &word), IndexRecordOption::Basic)),
+            ),
         ]);
         Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT)))
+    }
+
+    /// The known words longer than `start` that begin with it, in the most cards first.
+    fn completions(&self, searcher: &Searcher, start: &str) -> Vec<Term> {
+        let mut cards: HashMap<Vec<u8>, u64> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
+            let Ok(mut terms) = inverted.terms().range().ge(start.as_bytes()).into_stream() else { continue };
+            while terms.advance() {
+                let key = terms.key();
+                if !key.starts_with(start.as_bytes()) {
+                    break;
+                }
+                if key.len() > start.len() {
+                    *cards.entry(key.to_vec()).or_default() += u64::from(terms.value().doc_freq);
+                }
+            }
+        }
+        let mut words: Vec<(Vec<u8>, u64)> = cards.into_iter().collect();
+        words.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        words.truncate(MAX_COMPLETIONS);
+        words
+            .into_iter()
+            .filter_map(|(word, _)| String::from_utf8(word).ok())
+            .map(|word| Term::from_field_text(self.fields.words, &word))
+            .collect()
     }
 
     /// Typo tolerance for long enough words that match nothing as written or stemmed:

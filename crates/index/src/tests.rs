@@ -584,3 +584,19 @@ fn short_pages_skip_cards_that_cannot_make_them_yet_equal_the_full_ranking() {
         }
     }
 }
+
+#[test]
+fn an_unfinished_word_completes_to_its_most_common_continuations() {
+    // 70 words start with "zeta" once each; "zetapopular" is in five cards.
+    let mut docs: Vec<CardDoc> =
+        (1..=70).map(|i| doc(i, &format!("Note {i}"), &format!("about zetaword{i:02}"), "eng", &[], None)).collect();
+    docs.extend((71..=75).map(|i| doc(i, "Popular", "about zetapopular", "eng", &[], None)));
+    let (_dir, index) = index_of(&docs);
+    let found = index.search(&SearchRequest { limit: 100, ..request("zeta") }, now()).unwrap();
+    let slugs: Vec<&str> = found.hits.iter().map(|h| h.slug.as_str()).collect();
+    assert_eq!(found.total, crate::search::MAX_COMPLETIONS + 4, "the 64 most common of 71 completions");
+    assert!((71..=75).all(|i| slugs.contains(&format!("card-{i}").as_str())), "{slugs:?}");
+    assert!(slugs.contains(&"card-1") && !slugs.contains(&"card-70"), "ties: the first in order");
+    // Typed in full, the rare word is found as itself.
+    assert_eq!(index.search(&request("zetaword70"), now()).unwrap().hits[0].slug, "card-70");
+}
