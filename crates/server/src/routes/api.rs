@@ -354,23 +354,44 @@ fn split_operators(q: &str) -> (String, Vec<(&'static str, String)>) {
     (words.join(" "), operators)
 }
 
-/// Runs a search for `user` off the async threads and times it. Collections the user
-/// may not read are left out inside the index query, so no hit, count, facet or snippet
-/// reveals them.
+/// A finished search: the results, how long the search took, and the id it was logged
+/// under (for the click-through), if it was.
+pub struct Searched {
+    pub results: SearchResults,
+    pub took_ms: f64,
+    pub search_id: Option<i64>,
+}
+
+/// Runs a search for `user` off the async threads, times it and, given the query text
+/// (see [`loggable`]), logs it — all in one trip to the blocking pool. Collections the
+/// user may not read are left out inside the index query, so no hit, count, facet or
+/// snippet reveals them.
 pub async fn run_search(
     state: &web::Data<AppState>,
     user: &User,
     mut req: SearchRequest,
-) -> Result<(SearchResults, f64), ApiError> {
+    log: Option<String>,
+) -> Result<Searched, ApiError> {
     let (st, user) = (state.clone(), user.clone());
     let now = state.clock.now();
     web::block(move || {
         let started = Instant::now();
         req.hidden_collections = st.store.read(|c| Access::load(c, &user))?.hidden_slugs();
         let results = st.index.search(&req, now)?;
-        Ok((results, started.elapsed().as_secs_f64() * 1000.0))
+        let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        // A log that cannot be written costs a statistic, not the search.
+        let search_id =
+            log.and_then(|q| st.store.write(|c| search_log::record(c, &user.username, &q, results.total, now)).ok());
+        Ok(Searched { results, took_ms, search_id })
     })
     .await?
+}
+
+/// The query to log for a search: finished ones only (not what the box sends as you
+/// type, not later pages, not empty ones).
+pub fn loggable(params: &SearchParams) -> Option<String> {
+    let finished = !params.instant && params.offset.unwrap_or(0) == 0 && !params.q.trim().is_empty();
+    finished.then(|| params.q.clone())
 }
 
 #[derive(Serialize)]
@@ -398,31 +419,13 @@ mod tests {
     }
 }
 
-/// Logs a finished search (not partial ones, not later pages); returns its id.
-pub async fn log_search(
-    state: &web::Data<AppState>,
-    user: &User,
-    params: &SearchParams,
-    results: usize,
-) -> Option<i64> {
-    if params.instant || params.offset.unwrap_or(0) > 0 || params.q.trim().is_empty() {
-        return None;
-    }
-    let (st, username, q, now) = (state.clone(), user.username.clone(), params.q.clone(), state.clock.now());
-    match web::block(move || st.store.write(|c| search_log::record(c, &username, &q, results, now))).await {
-        Ok(Ok(id)) => Some(id),
-        _ => None,
-    }
-}
-
 async fn api_search(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     params: web::Query<SearchParams>,
 ) -> ApiResult {
     let req = params.request(20)?;
-    let (results, took_ms) = run_search(&state, &user, req).await?;
-    let search_id = log_search(&state, &user, &params, results.total).await;
+    let Searched { results, took_ms, search_id } = run_search(&state, &user, req, loggable(&params)).await?;
     let hits: Vec<HitJson> = results
         .hits
         .iter()

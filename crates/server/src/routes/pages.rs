@@ -15,7 +15,7 @@ use crate::access::Access;
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
 use crate::error::ApiError;
 use crate::routes::api::{
-    DiffParams, SearchParams, load_queue, log_search, readable_collections, run_search, search_report,
+    DiffParams, SearchParams, load_queue, loggable, readable_collections, run_search, search_report,
 };
 use crate::service;
 use crate::service::Content;
@@ -112,7 +112,8 @@ pub async fn not_found() -> HttpResponse {
 }
 
 async fn show_home(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
-    let (results, _) = run_search(&state, &nav.user, SearchRequest { limit: 1, ..SearchRequest::default() }).await?;
+    let results =
+        run_search(&state, &nav.user, SearchRequest { limit: 1, ..SearchRequest::default() }, None).await?.results;
     let (st, user) = (state.clone(), nav.user.clone());
     let recent = web::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
@@ -148,9 +149,8 @@ async fn show_search(
     }
     let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
     params.offset = Some(req.offset);
-    let (results, took_ms) = run_search(&state, &nav.user, req).await?;
-    let search_id = log_search(&state, &nav.user, &params, results.total).await;
-    Ok(views::search::search(&nav, &params, &results, took_ms, PER_PAGE, search_id))
+    let searched = run_search(&state, &nav.user, req, loggable(&params)).await?;
+    Ok(views::search::search(&nav, &params, &searched.results, searched.took_ms, PER_PAGE, searched.search_id))
 }
 
 #[derive(Deserialize)]
