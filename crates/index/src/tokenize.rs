@@ -148,11 +148,12 @@ impl WordStream<'_> {
         self.next_part = 0;
         parts(self.text, start, end, &mut self.parts);
         let count = self.parts.len();
-        if count == 1 && self.emit == Emit::Whole {
-            self.parts.clear();
-            return false;
-        }
         if count == 1 || self.emit == Emit::Parts {
+            // No whole to make: the parts are pending, unless only wholes are wanted (a
+            // single part, like a plain word, then takes no position either).
+            if self.emit == Emit::Whole {
+                self.parts.clear();
+            }
             return false;
         }
         // The parts run together, without the joiners: `on-call` is also found as
