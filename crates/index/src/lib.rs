@@ -13,6 +13,7 @@ mod schema;
 mod search;
 mod snippet;
 mod status_facet;
+mod stem;
 mod suggest;
 mod tokenize;
 mod top;

@@ -4,12 +4,13 @@ use tantivy::Index;
 use tantivy::schema::{
     FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, TokenizerManager};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TokenizerManager};
 
+use crate::stem::CachedStemmer;
 use crate::tokenize::{Emit, WordTokenizer};
 
 /// English words (see `tokenize`): words, compound parts and CJK bigrams, lowercased,
-/// accents folded, stemmed.
+/// accents folded, stemmed (see `stem`).
 pub const ENGLISH: &str = "verity_en";
 /// The same words unstemmed: what typo tolerance and as-you-type prefixes match against
 /// ("escalaton" is one edit from "escalation", but four from its stem "escal").
@@ -101,5 +102,5 @@ fn analyzer(emit: Emit, stem: bool) -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
-    if stem { builder.filter(Stemmer::default()).build() } else { builder.build() }
+    if stem { builder.filter(CachedStemmer).build() } else { builder.build() }
 }

@@ -4,7 +4,7 @@
 //! publishes the seq so `?wait=true` requests can return once their change is searchable.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -17,10 +17,10 @@ use verity_store::{Store, cards, changes};
 
 /// Changes read per query while catching up.
 const BATCH: i64 = 1000;
-/// Batches applied between commits during a bulk import. Each commit ends a segment, and
+/// Changes applied between commits during a bulk import. Each commit ends a segment, and
 /// small segments are merged again and again in the background, taking CPU time from
 /// the import itself.
-const BULK_BATCHES_PER_COMMIT: usize = 20;
+const BULK_CHANGES_PER_COMMIT: i64 = 20_000;
 /// Without a wake-up, look for changes made by other processes this often.
 const POLL: Duration = Duration::from_secs(2);
 /// After a failure (database down, disk full), wait this long before trying again.
@@ -31,6 +31,9 @@ const RETRY: Duration = Duration::from_secs(1);
 pub struct IndexerHandle {
     wake: SyncSender<()>,
     applied: watch::Receiver<i64>,
+    /// The highest seq anyone has waited for: a bulk indexer commits as soon as it has
+    /// applied that far, instead of when it next would.
+    awaited: Arc<AtomicI64>,
 }
 
 impl IndexerHandle {
@@ -49,6 +52,7 @@ impl IndexerHandle {
 
     /// Waits until change `seq` is searchable; false if that took longer than `timeout`.
     pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
+        self.awaited.fetch_max(seq, Ordering::AcqRel);
         self.wake();
         let mut rx = self.applied.clone();
         matches!(tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await, Ok(Ok(_)))
@@ -56,6 +60,7 @@ impl IndexerHandle {
 
     /// Blocks the calling (non-async) thread until `seq` is searchable or `timeout` passes.
     pub fn wait_for_blocking(&self, seq: i64, timeout: Duration) -> bool {
+        self.awaited.fetch_max(seq, Ordering::AcqRel);
         self.wake();
         let deadline = std::time::Instant::now() + timeout;
         while self.applied() < seq {
@@ -85,15 +90,19 @@ impl Indexer {
 
     /// [`Indexer::start`] for a bulk import (`verity import`), where nobody searches until
     /// it ends: commits are rarer, so the index is built from fewer, larger segments.
+    /// Besides every [`BULK_CHANGES_PER_COMMIT`] changes, it commits only when someone
+    /// waits for a change, or when the writes pause for [`POLL`]. (Committing whenever it
+    /// caught up with the writes, as the server does, made a segment of every few
+    /// hundred cards.)
     pub fn start_bulk(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
-        Self::start_with(store, index, rebuild, BULK_BATCHES_PER_COMMIT)
+        Self::start_with(store, index, rebuild, BULK_CHANGES_PER_COMMIT)
     }
 
     fn start_with(
         store: Store,
         index: Arc<SearchIndex>,
         rebuild: bool,
-        batches_per_commit: usize,
+        changes_per_commit: i64,
     ) -> anyhow::Result<Indexer> {
         let mut writer = index.writer()?;
         let mut applied = index.applied_seq()?;
@@ -105,25 +114,37 @@ impl Indexer {
         }
         let (wake, wake_rx) = mpsc::sync_channel(1);
         let (applied_tx, applied_rx) = watch::channel(applied);
+        let awaited = Arc::new(AtomicI64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
+        let handle = IndexerHandle { wake, applied: applied_rx, awaited: awaited.clone() };
         let thread = std::thread::Builder::new().name("verity-indexer".into()).spawn(move || {
-            let mut applied = applied;
+            let mut at = Progress { read: applied, applied };
+            // Whether this pass follows a pause in the writes (no wake-up for POLL).
+            let mut idle = false;
             while !stopping.load(Ordering::Acquire) {
-                match catch_up(&store, &index, &mut writer, applied, batches_per_commit) {
-                    Ok(seq) => {
-                        applied = seq;
+                let pass = catch_up(&store, &index, &mut writer, &mut at, changes_per_commit).and_then(|()| {
+                    // Left uncommitted only in bulk mode (the server commits every batch).
+                    let wanted = idle || awaited.load(Ordering::Acquire) > at.applied;
+                    if at.read > at.applied && wanted { commit(&index, &mut writer, &mut at) } else { Ok(()) }
+                });
+                match pass {
+                    Ok(()) => {
+                        let applied = at.applied;
                         // Wake waiters only when something moved (send_replace always notifies).
                         applied_tx.send_if_modified(|current| std::mem::replace(current, applied) != applied);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "indexing failed; retrying");
+                        // Apply again everything not committed (harmless: delete + add).
+                        at.read = at.applied;
                         std::thread::sleep(RETRY);
                         continue;
                     }
                 }
                 match wake_rx.recv_timeout(POLL) {
-                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Ok(()) => idle = false,
+                    Err(RecvTimeoutError::Timeout) => idle = true,
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
@@ -131,7 +152,7 @@ impl Indexer {
                 tracing::warn!(error = %e, "index merges did not finish cleanly");
             }
         })?;
-        Ok(Indexer { handle: IndexerHandle { wake, applied: applied_rx }, stop, thread: Some(thread) })
+        Ok(Indexer { handle, stop, thread: Some(thread) })
     }
 
     pub fn handle(&self) -> IndexerHandle {
@@ -150,43 +171,45 @@ impl Indexer {
     }
 }
 
-/// Applies every change after `applied`, committing after every `batches_per_commit`
-/// batches and at the end, so that a steady stream of writes (a bulk import) becomes
-/// searchable as it goes.
+/// How far the indexer got: changes up to `read` are in the writer, those up to
+/// `applied` are committed and searchable.
+struct Progress {
+    read: i64,
+    applied: i64,
+}
+
+/// Applies every change after `at.read`, committing once `changes_per_commit` changes
+/// wait for it, so that a steady stream of writes (a bulk import) becomes searchable as
+/// it goes. The caller decides whether to commit the rest.
 fn catch_up(
     store: &Store,
     index: &SearchIndex,
     writer: &mut Writer,
-    mut applied: i64,
-    batches_per_commit: usize,
-) -> anyhow::Result<i64> {
-    let mut read = applied;
-    let mut batches = 0;
+    at: &mut Progress,
+    changes_per_commit: i64,
+) -> anyhow::Result<()> {
     loop {
-        let batch = store.read(|c| changes::after(c, read, BATCH))?;
+        let batch = store.read(|c| changes::after(c, at.read, BATCH))?;
         let Some(last) = batch.last() else { break };
-        read = last.seq;
         let mut ids: Vec<i64> = batch.iter().map(|c| c.card_id).collect();
         ids.sort_unstable();
         ids.dedup();
         apply(store, writer, &ids)?;
-        batches += 1;
-        if batches % batches_per_commit == 0 {
-            applied = commit(index, writer, applied, read)?;
+        at.read = last.seq;
+        if at.read - at.applied >= changes_per_commit {
+            commit(index, writer, at)?;
         }
     }
-    if read > applied {
-        applied = commit(index, writer, applied, read)?;
-    }
-    Ok(applied)
+    Ok(())
 }
 
-/// Commits what was applied up to change `to` and makes it searchable.
-fn commit(index: &SearchIndex, writer: &mut Writer, from: i64, to: i64) -> anyhow::Result<i64> {
-    writer.commit(to)?;
+/// Commits what was applied up to change `at.read` and makes it searchable.
+fn commit(index: &SearchIndex, writer: &mut Writer, at: &mut Progress) -> anyhow::Result<()> {
+    writer.commit(at.read)?;
     index.reload()?;
-    tracing::debug!(from, to, "index caught up");
-    Ok(to)
+    tracing::debug!(from = at.applied, to = at.read, "index caught up");
+    at.applied = at.read;
+    Ok(())
 }
 
 fn apply(store: &Store, writer: &mut Writer, ids: &[i64]) -> anyhow::Result<()> {
@@ -229,5 +252,37 @@ pub fn card_doc(card: &Card) -> CardDoc {
         collection: card.collection.clone(),
         due: card.due_times(),
         updated_at: card.updated_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{self, Source};
+
+    #[test]
+    fn a_bulk_import_is_searchable_once_waited_for_and_reimporting_replaces_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("verity.db").to_str().unwrap()).unwrap();
+        let (index, _) = SearchIndex::open(&dir.path().join("index")).unwrap();
+        let index = Arc::new(index);
+        let indexer = Indexer::start_bulk(store.clone(), index.clone(), true).unwrap();
+        let handle = indexer.handle();
+        let content = dir.path().join("content");
+        std::fs::create_dir(&content).unwrap();
+        for round in ["first", "second"] {
+            for name in ["a", "b", "c"] {
+                std::fs::write(content.join(format!("{name}.md")), format!("# {name}\n\nThe {round} text.")).unwrap();
+            }
+            let now = chrono::Utc::now();
+            let report = import::import_dir(&store, &content, Source::OneOff, now, &|_, _| handle.wake());
+            assert_eq!(report.skipped.len(), 0);
+            assert!(handle.wait_for_blocking(report.last_seq, Duration::from_secs(30)));
+            assert_eq!(handle.applied(), report.last_seq);
+            // Updates replace the cards (delete + add), also when several passes went by
+            // without a commit.
+            assert_eq!(index.num_docs(), 3, "{round}");
+        }
+        indexer.stop();
     }
 }
