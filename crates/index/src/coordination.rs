@@ -32,9 +32,11 @@ pub const MAX_WORDS: usize = 128;
 #[derive(Debug)]
 pub struct CoordinationQuery {
     words: Vec<Vec<Part>>,
-    /// Looser matches (prefixes) scored alongside the words, with their best scores:
-    /// they are not words (no bonuses), and most can be set aside once the page fills.
-    extras: Vec<(Box<dyn Query>, Score)>,
+    /// Looser matches scored alongside the words, with their best scores and the word
+    /// they stand for, if any (a completion of the last word counts as that word for the
+    /// bonuses, but never earns the `any` lift that exact matches get). Most can be set
+    /// aside once the page fills.
+    extras: Vec<Extra>,
     bonuses: Bonuses,
     pruning: Option<Pruning>,
 }
@@ -48,6 +50,19 @@ pub struct Bonuses {
     pub per_word: Score,
     /// For matching every word, when there are several.
     pub all: Score,
+}
+
+#[derive(Debug)]
+struct Extra {
+    query: Box<dyn Query>,
+    best: Score,
+    word: Option<usize>,
+}
+
+impl Clone for Extra {
+    fn clone(&self) -> Self {
+        Extra { query: self.query.box_clone(), best: self.best, word: self.word }
+    }
 }
 
 /// One word in one field.
@@ -124,10 +139,12 @@ impl CoordinationQuery {
         query
     }
 
-    /// The same query, also matching `extra`, which adds at most `best` to a score.
-    pub fn with_extra(&self, extra: Box<dyn Query>, best: Score) -> Self {
+    /// The same query, also matching `extra`, which adds at most `best` to a score and
+    /// stands for the `word`-th word (an index into the words), if any.
+    pub fn with_extra(&self, extra: Box<dyn Query>, best: Score, word: Option<usize>) -> Self {
         let mut query = self.clone();
-        query.extras.push((extra, best));
+        let word = word.filter(|w| *w < query.words.len());
+        query.extras.push(Extra { query: extra, best, word });
         query
     }
 }
@@ -136,7 +153,7 @@ impl Clone for CoordinationQuery {
     fn clone(&self) -> Self {
         CoordinationQuery {
             words: self.words.clone(),
-            extras: self.extras.iter().map(|(q, best)| (q.box_clone(), *best)).collect(),
+            extras: self.extras.clone(),
             bonuses: self.bonuses,
             pruning: self.pruning.clone(),
         }
@@ -154,8 +171,8 @@ impl Query for CoordinationQuery {
                     tokens => others.push(PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?),
                 }
             }
-            for (extra, _) in &self.extras {
-                others.push(extra.weight(scoring)?);
+            for extra in &self.extras {
+                others.push(extra.query.weight(scoring)?);
             }
             return Ok(Box::new(MatchWeight { terms, others }));
         }
@@ -173,11 +190,13 @@ impl Query for CoordinationQuery {
                     }
                     tokens => (PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?, Score::INFINITY),
                 };
-                parts.push(PartWeight { words: 1 << word, weight, boost: part.boost, best });
+                parts.push(PartWeight { words: 1 << word, exact: true, weight, boost: part.boost, best });
             }
         }
-        for (extra, best) in &self.extras {
-            parts.push(PartWeight { words: 0, weight: extra.weight(scoring)?, boost: 1.0, best: *best });
+        for extra in &self.extras {
+            let words = extra.word.map_or(0, |w| 1 << w);
+            let weight = extra.query.weight(scoring)?;
+            parts.push(PartWeight { words, exact: false, weight, boost: 1.0, best: extra.best });
         }
         let pruning = self.pruning.clone().filter(|_| searcher.is_some());
         Ok(Box::new(CoordinationWeight { parts, words: self.words.len(), bonuses: self.bonuses, pruning }))
@@ -190,8 +209,8 @@ impl Query for CoordinationQuery {
                 visitor(term, phrase);
             }
         }
-        for (extra, _) in &self.extras {
-            extra.query_terms(visitor);
+        for extra in &self.extras {
+            extra.query.query_terms(visitor);
         }
     }
 }
@@ -238,8 +257,10 @@ impl Weight for MatchWeight {
 }
 
 struct PartWeight {
-    /// The word it belongs to, as a one-bit set (none for extras).
+    /// The word it belongs to, as a one-bit set (none for most extras).
     words: u128,
+    /// A word as typed or stemmed, not a looser match.
+    exact: bool,
     weight: Box<dyn Weight>,
     boost: Score,
     best: Score,
@@ -258,7 +279,7 @@ impl Weight for CoordinationWeight {
         for part in &self.parts {
             let scorer = part.weight.scorer(reader, part.boost * boost)?;
             if scorer.doc() != TERMINATED {
-                parts.push(PartScorer { scorer, words: part.words, best: part.best * boost });
+                parts.push(PartScorer { scorer, words: part.words, exact: part.exact, best: part.best * boost });
             }
         }
         // Weakest first: pruning sets aside a prefix of this order.
@@ -292,6 +313,7 @@ impl Weight for CoordinationWeight {
 struct PartScorer {
     scorer: Box<dyn Scorer>,
     words: u128,
+    exact: bool,
     best: Score,
 }
 
@@ -317,24 +339,23 @@ struct CoordinationScorer {
 impl CoordinationScorer {
     /// The best score a card can have with only `parts`, bonuses included.
     fn bound<'a>(&self, parts: impl Iterator<Item = &'a PartScorer>) -> Score {
-        let mut words: u128 = 0;
+        let (mut words, mut exact) = (0u128, false);
         let mut sum = 0.0;
         for part in parts {
             sum += part.best;
             words |= part.words;
+            exact |= part.exact;
         }
-        sum + self.bonuses_for(words)
+        sum + self.bonuses_for(words, exact)
     }
 
-    /// The bonuses of a card with `words`.
-    fn bonuses_for(&self, words: u128) -> Score {
+    /// The bonuses of a card with `words`, some of them `exact`ly.
+    fn bonuses_for(&self, words: u128, exact: bool) -> Score {
         let count = words.count_ones() as usize;
-        if count == 0 {
-            return 0.0;
-        }
         let b = self.bonuses;
+        let any = if exact { b.any } else { 0.0 };
         let all = if count == self.words { b.all } else { 0.0 };
-        b.any + b.per_word * count as Score + all
+        any + b.per_word * count as Score + all
     }
 
     /// Follows the threshold: sets aside the longest run of weakest parts that cannot
@@ -433,7 +454,7 @@ impl Scorer for CoordinationScorer {
         #[cfg(test)]
         SCORED.with(|n| n.set(n.get() + 1));
         let doc = self.doc;
-        let mut matched: u128 = 0;
+        let (mut matched, mut exact) = (0u128, false);
         let mut sum = 0.0;
         for (i, part) in self.parts.iter_mut().enumerate() {
             // Set-aside parts lag behind: look them up now.
@@ -443,8 +464,9 @@ impl Scorer for CoordinationScorer {
             if self.docs[i] == doc {
                 sum += part.scorer.score();
                 matched |= part.words;
+                exact |= part.exact;
             }
         }
-        sum + self.bonuses_for(matched)
+        sum + self.bonuses_for(matched, exact)
     }
 }

@@ -38,6 +38,9 @@ pub struct Plan {
     /// The plain words searched for (stop words dropped unless there is nothing else);
     /// empty when the query has syntax, which is taken as written.
     pub words: Vec<String>,
+    /// Which of the `exact` query's words the last of `words` is (typed twice or in two
+    /// forms, words count once).
+    pub last_word: Option<usize>,
 }
 
 impl Plan {
@@ -96,7 +99,7 @@ impl Planner<'_> {
             query.query_terms(&mut |_, _| has_terms = true);
             // Operators without words ("AND OR") parse to nothing: search the words then.
             if errors.is_empty() && has_terms {
-                return Some(Plan { exact: query, bonuses: Vec::new(), words: Vec::new() });
+                return Some(Plan { exact: query, bonuses: Vec::new(), words: Vec::new(), last_word: None });
             }
             tracing::debug!(query = q, errors = ?errors, "query syntax not understood; searching its words");
         }
@@ -109,19 +112,32 @@ impl Planner<'_> {
         let mut analyzer = self.tokenizers.get(schema::ENGLISH).unwrap_or_else(schema::whole_words);
         // A word typed twice, or in two forms with one stem ("computer computers"), counts
         // once (Vaswani MAP .2969 -> .2977).
-        let mut seen = std::collections::HashSet::new();
-        let distinct: Vec<&String> = words
-            .iter()
-            .filter(|w| {
-                let mut stems = String::new();
-                analyzer.token_stream(w).process(&mut |t| {
-                    stems.push_str(&t.text);
-                    stems.push(' ');
-                });
-                seen.insert(stems)
-            })
-            .collect();
-        let per_word: Vec<Vec<Part>> = distinct.into_iter().filter_map(|w| self.word_parts(&mut analyzer, w)).collect();
+        let stems = |word: &str, analyzer: &mut TextAnalyzer| {
+            let mut stems = String::new();
+            analyzer.token_stream(word).process(&mut |t| {
+                stems.push_str(&t.text);
+                stems.push(' ');
+            });
+            stems
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut per_word: Vec<Vec<Part>> = Vec::new();
+        let mut last_word = None;
+        for word in &words {
+            let word_stems = stems(word, &mut analyzer);
+            match seen.iter().position(|s| *s == word_stems) {
+                Some(known) => last_word = Some(known),
+                None => {
+                    let Some(parts) = self.word_parts(&mut analyzer, word) else {
+                        last_word = None;
+                        continue;
+                    };
+                    seen.push(word_stems);
+                    last_word = Some(per_word.len());
+                    per_word.push(parts);
+                }
+            }
+        }
         let exact: Box<dyn Query> = if per_word.is_empty() {
             Box::new(EmptyQuery)
         } else {
@@ -129,7 +145,7 @@ impl Planner<'_> {
             Box::new(CoordinationQuery::new(per_word, bonuses))
         };
         let bonuses = self.whole_words(&words.join(" "));
-        Plan { exact, bonuses, words }
+        Plan { exact, bonuses, words, last_word }
     }
 
     /// One word in any searched field; a word of several parts (`big-house`, `检查配置`)

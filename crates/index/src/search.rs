@@ -82,6 +82,14 @@ pub(crate) const MAX_COMPLETIONS: usize = 64;
 const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
 
+/// A looser match alongside the words: its query, its best score, the word it stands for.
+type Other = (Box<dyn Query>, Score, Option<usize>);
+
+/// The plan's whole-identifier bonuses, as matches alongside its words.
+fn bonuses(plan: &Plan) -> Vec<Other> {
+    plan.bonuses.iter().map(|b| (b.box_clone(), Score::INFINITY, None)).collect()
+}
+
 /// How a page is ordered.
 enum PageOrder {
     /// Browsing without words.
@@ -105,12 +113,15 @@ impl SearchIndex {
             return self.results(&searcher, found, None, None, now);
         };
         let prefix = self.prefix(&searcher, &plan, &req.q);
-        // Skipping cards that cannot make the page needs the best score of every part of
-        // the query: words and a prefix have one, whole-identifier bonuses do not.
-        let first = plan.exact.downcast_ref::<CoordinationQuery>().filter(|_| plan.bonuses.is_empty()).map(|words| {
+        // Plain words rank in one pruned query: the whole-identifier bonuses ride along
+        // (with no known best score, they always bring their few cards), and so does the
+        // prefix, whose completions count as the last word: "deploy rollb" ranks cards
+        // with both words (deploy, rollback) first, like the finished query would.
+        let first = plan.exact.downcast_ref::<CoordinationQuery>().map(|words| {
             let lift = if prefix.is_some() { EXACT_BONUS } else { 0.0 };
-            let extras = prefix.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT)).collect();
-            pruned_query(words.with_bonuses(Bonuses { any: lift, ..words.bonuses() }), extras)
+            let mut others = bonuses(&plan);
+            others.extend(prefix.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT, plan.last_word)));
+            pruned_query(words.with_bonuses(Bonuses { any: lift, ..words.bonuses() }), others)
         });
         let mut extras: Vec<Box<dyn Query>> = prefix.into_iter().collect();
         let (mut query, pruning) = match first {
@@ -135,10 +146,11 @@ impl SearchIndex {
                 // exact matches, order the typo matches. A corrected word is often a common
                 // one: pruned, only the cards that can make the page are scored.
                 let corrected_words = corrected.as_ref().and_then(|c| c.exact.downcast_ref::<CoordinationQuery>());
-                let retry = corrected_words.filter(|_| plan.bonuses.is_empty()).map(|words| {
-                    let mut others = vec![(plan.exact_lifted(EXACT_BONUS), Score::INFINITY)];
-                    others.extend(extras.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT)));
-                    others.extend(typos.iter().map(|t| (t.box_clone(), TYPO_WEIGHT)));
+                let retry = corrected_words.map(|words| {
+                    let mut others = vec![(plan.exact_lifted(EXACT_BONUS), Score::INFINITY, None)];
+                    others.extend(bonuses(&plan));
+                    others.extend(extras.iter().map(|p| (p.box_clone(), PREFIX_WEIGHT, None)));
+                    others.extend(typos.iter().map(|t| (t.box_clone(), TYPO_WEIGHT, None)));
                     pruned_query(words.with_bonuses(Bonuses::default()).scaled(CORRECTED_WEIGHT), others)
                 });
                 let pruning = match retry {
@@ -426,13 +438,14 @@ impl SearchIndex {
     }
 }
 
-/// `words` ranking the page, with `others` (a query and the most it adds to a score)
-/// matching alongside, skipping cards that cannot make the page.
-fn pruned_query(words: CoordinationQuery, others: Vec<(Box<dyn Query>, Score)>) -> (Box<dyn Query>, Pruning) {
+/// `words` ranking the page, with `others` (a query, the most it adds to a score and
+/// the word it stands for, if any) matching alongside, skipping cards that cannot make
+/// the page.
+fn pruned_query(words: CoordinationQuery, others: Vec<Other>) -> (Box<dyn Query>, Pruning) {
     let pruning = Pruning::new();
     let mut query = words.pruned(pruning.clone());
-    for (other, best) in others {
-        query = query.with_extra(other, best);
+    for (other, best, word) in others {
+        query = query.with_extra(other, best, word);
     }
     (Box::new(query), pruning)
 }
