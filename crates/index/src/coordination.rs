@@ -29,7 +29,7 @@ use crate::bm25::{Bm25TermQuery, best_score};
 /// The most words a query searches for: the scorer counts them in a 128-bit set.
 pub const MAX_WORDS: usize = 128;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CoordinationQuery {
     words: Vec<Vec<Part>>,
     /// Looser matches scored alongside the words, with their best scores and the word
@@ -146,17 +146,6 @@ impl CoordinationQuery {
         let word = word.filter(|w| *w < query.words.len());
         query.extras.push(Extra { query: extra, best, word });
         query
-    }
-}
-
-impl Clone for CoordinationQuery {
-    fn clone(&self) -> Self {
-        CoordinationQuery {
-            words: self.words.clone(),
-            extras: self.extras.clone(),
-            bonuses: self.bonuses,
-            pruning: self.pruning.clone(),
-        }
     }
 }
 
