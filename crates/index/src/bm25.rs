@@ -46,6 +46,19 @@ pub fn best_score(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::R
     Ok(statistics(stats, term)?.0 * (K1 + 1.0))
 }
 
+/// The most a phrase can score (before boosts) under tantivy's own BM25, which
+/// `PhraseQuery` uses: the sum of its terms' idfs (Lucene's) times k1 + 1 (tantivy's k1,
+/// 1.2), a little over, so float rounding never makes a real score exceed it.
+pub fn best_phrase_score(stats: &dyn Bm25StatisticsProvider, terms: &[Term]) -> tantivy::Result<Score> {
+    let docs = stats.total_num_docs()?;
+    let mut idf = 0.0;
+    for term in terms {
+        let df = stats.doc_freq(term)?.min(docs);
+        idf += (1.0 + ((docs - df) as Score + 0.5) / (df as Score + 0.5)).ln();
+    }
+    Ok(idf * 2.2 * 1.001)
+}
+
 /// The term's idf and the field's average length, over the whole index.
 fn statistics(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<(Score, Score)> {
     let docs = stats.total_num_docs()?.max(1) as Score;

@@ -4,8 +4,8 @@
 //! A card's score is the sum of its words' scores over the searched fields, plus a small
 //! bonus per word matched and a large one for matching every word (the recall of OR, the
 //! precision of AND). Each word is a set of parts, one per field (a term scored with
-//! BM25, or a phrase for a word of several tokens); this scorer reads each part's
-//! postings once and counts the words it meets on the way.
+//! BM25, or a phrase for a quoted phrase or a word of several tokens); this scorer reads
+//! each part's postings once and counts the words it meets on the way.
 //!
 //! Pruning (MaxScore). Every term has a best possible score (its BM25 weight with the
 //! term frequency saturated). The collector of the best hits publishes the relevance a
@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use tantivy::query::{BitSetDocSet, ConstScorer, EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
-use crate::bm25::{Bm25TermQuery, best_score};
+use crate::bm25::{Bm25TermQuery, best_phrase_score, best_score};
 
 /// The most words a query searches for: the scorer counts them in a 128-bit set.
 pub const MAX_WORDS: usize = 128;
@@ -76,6 +76,21 @@ impl Part {
     /// A word of one token (scored with BM25) or several (a phrase), with the field's boost.
     pub fn new(tokens: Vec<(usize, Term)>, boost: Score) -> Self {
         Part { tokens, boost }
+    }
+
+    /// A query scoring the part's cards, and the most it can score before boosts.
+    fn scored(&self, searcher: Option<&Searcher>) -> tantivy::Result<(Box<dyn Query>, Score)> {
+        Ok(match &self.tokens[..] {
+            [(_, term)] => {
+                let best = searcher.map_or(Ok(Score::INFINITY), |s| best_score(s, term))?;
+                (Box::new(Bm25TermQuery::new(term.clone())), best)
+            }
+            tokens => {
+                let terms: Vec<Term> = tokens.iter().map(|(_, t)| t.clone()).collect();
+                let best = searcher.map_or(Ok(Score::INFINITY), |s| best_phrase_score(s, &terms))?;
+                (Box::new(PhraseQuery::new_with_offset(tokens.to_vec())), best)
+            }
+        })
     }
 }
 
@@ -157,7 +172,7 @@ impl Query for CoordinationQuery {
             for part in self.words.iter().flatten() {
                 match &part.tokens[..] {
                     [(_, term)] => terms.push(term.clone()),
-                    tokens => others.push(PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?),
+                    _ => others.push(part.scored(None)?.0.weight(scoring)?),
                 }
             }
             for extra in &self.extras {
@@ -169,17 +184,15 @@ impl Query for CoordinationQuery {
         let mut parts = Vec::new();
         for (word, word_parts) in self.words.iter().enumerate() {
             for part in word_parts {
-                let (weight, best) = match &part.tokens[..] {
-                    [(_, term)] => {
-                        let best = match searcher {
-                            Some(s) => best_score(s, term)? * part.boost,
-                            None => Score::INFINITY,
-                        };
-                        (Bm25TermQuery::new(term.clone()).weight(scoring)?, best)
-                    }
-                    tokens => (PhraseQuery::new_with_offset(tokens.to_vec()).weight(scoring)?, Score::INFINITY),
-                };
-                parts.push(PartWeight { words: 1 << word, exact: true, weight, boost: part.boost, best });
+                let (query, best) = part.scored(searcher)?;
+                let weight = query.weight(scoring)?;
+                parts.push(PartWeight {
+                    words: 1 << word,
+                    exact: true,
+                    weight,
+                    boost: part.boost,
+                    best: best * part.boost,
+                });
             }
         }
         for extra in &self.extras {

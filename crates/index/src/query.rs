@@ -1,9 +1,10 @@
 //! From what a person typed to tantivy queries.
 //!
-//! Plain words (the common case) are turned into queries here, word by word, so nothing
-//! typed is ever a syntax error. Queries with syntax (quotes, `-word`, `field:`, AND/OR,
-//! parentheses) go through tantivy's parser; if it rejects any part, the whole text is
-//! searched as plain words instead.
+//! Plain words, "quoted phrases" and `-exclusions` (what people type) are turned into
+//! queries here, so nothing typed is ever a syntax error and a phrase ranks as one more
+//! word. Queries with other syntax (`field:`, AND/OR, parentheses, `+word`, wildcards) go
+//! through tantivy's parser; if it rejects any part, the whole text is searched as plain
+//! words instead.
 
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser};
 use tantivy::schema::Field;
@@ -41,9 +42,21 @@ pub struct Plan {
     /// Which of the `exact` query's words the last of `words` is (typed twice or in two
     /// forms, words count once).
     pub last_word: Option<usize>,
+    /// Cards to leave out (`-word`, `-"a phrase"`).
+    pub excluded: Vec<Box<dyn Query>>,
 }
 
 impl Plan {
+    /// `query` without the cards the plan excludes.
+    pub fn without_excluded(&self, query: Box<dyn Query>) -> Box<dyn Query> {
+        if self.excluded.is_empty() {
+            return query;
+        }
+        let mut clauses = vec![(Occur::Must, query)];
+        clauses.extend(self.excluded.iter().map(|q| (Occur::MustNot, q.box_clone())));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
     /// The exact matches scored `lift` higher, so they rank above looser ones.
     pub fn exact_lifted(&self, lift: Score) -> Box<dyn Query> {
         match self.exact.downcast_ref::<CoordinationQuery>() {
@@ -86,6 +99,12 @@ impl Planner<'_> {
             return None;
         }
         if has_syntax(q) {
+            // Words, quoted phrases and exclusions (most syntax people type) are planned
+            // here, so they rank like plain words and pruning skips the cards that cannot
+            // make the page.
+            if let Some(pieces) = pieces(q) {
+                return Some(self.planned(pieces));
+            }
             let mut parser = QueryParser::new(
                 self.schema.clone(),
                 self.searched().map(|(f, _)| f).to_vec(),
@@ -99,7 +118,8 @@ impl Planner<'_> {
             query.query_terms(&mut |_, _| has_terms = true);
             // Operators without words ("AND OR") parse to nothing: search the words then.
             if errors.is_empty() && has_terms {
-                return Some(Plan { exact: query, bonuses: Vec::new(), words: Vec::new(), last_word: None });
+                let (bonuses, words, excluded) = (Vec::new(), Vec::new(), Vec::new());
+                return Some(Plan { exact: query, bonuses, words, last_word: None, excluded });
             }
             tracing::debug!(query = q, errors = ?errors, "query syntax not understood; searching its words");
         }
@@ -108,13 +128,19 @@ impl Planner<'_> {
 
     /// Any of the words, ranked by how many of them a card has, with a bonus for whole identifiers.
     fn plain(&self, q: &str) -> Plan {
-        let words = content_words(q);
+        self.planned(Pieces { wanted: q.split_whitespace().map(Piece::Word).collect(), excluded: Vec::new() })
+    }
+
+    /// Any of the words and phrases, ranked by how many of them a card has (a phrase
+    /// counts as one word), with a bonus for whole identifiers.
+    fn planned(&self, pieces: Pieces<'_>) -> Plan {
+        let wanted = content_pieces(pieces.wanted);
         let mut analyzer = self.tokenizers.get(schema::ENGLISH).unwrap_or_else(schema::whole_words);
         // A word typed twice, or in two forms with one stem ("computer computers"), counts
         // once (Vaswani MAP .2969 -> .2977).
-        let stems = |word: &str, analyzer: &mut TextAnalyzer| {
+        let stems = |text: &str, analyzer: &mut TextAnalyzer| {
             let mut stems = String::new();
-            analyzer.token_stream(word).process(&mut |t| {
+            analyzer.token_stream(text).process(&mut |t| {
                 stems.push_str(&t.text);
                 stems.push(' ');
             });
@@ -122,18 +148,24 @@ impl Planner<'_> {
         };
         let mut seen: Vec<String> = Vec::new();
         let mut per_word: Vec<Vec<Part>> = Vec::new();
+        let mut words = Vec::new();
         let mut last_word = None;
-        for word in &words {
-            let word_stems = stems(word, &mut analyzer);
-            match seen.iter().position(|s| *s == word_stems) {
-                Some(known) => last_word = Some(known),
+        for piece in &wanted {
+            let text = piece.text();
+            if let Piece::Word(word) = piece {
+                words.push((*word).to_owned());
+            }
+            let is_word = matches!(piece, Piece::Word(_));
+            let piece_stems = stems(text, &mut analyzer);
+            match seen.iter().position(|s| *s == piece_stems) {
+                Some(known) => last_word = Some(known).filter(|_| is_word),
                 None => {
-                    let Some(parts) = self.word_parts(&mut analyzer, word) else {
+                    let Some(parts) = self.word_parts(&mut analyzer, text) else {
                         last_word = None;
                         continue;
                     };
-                    seen.push(word_stems);
-                    last_word = Some(per_word.len());
+                    seen.push(piece_stems);
+                    last_word = Some(per_word.len()).filter(|_| is_word);
                     per_word.push(parts);
                 }
             }
@@ -144,8 +176,15 @@ impl Planner<'_> {
             let bonuses = Bonuses { any: 0.0, per_word: MATCHED_WORD_BONUS, all: ALL_WORDS_BONUS };
             Box::new(CoordinationQuery::new(per_word, bonuses))
         };
-        let bonuses = self.whole_words(&words.join(" "));
-        Plan { exact, bonuses, words, last_word }
+        let excluded = pieces
+            .excluded
+            .iter()
+            .filter_map(|piece| self.word_parts(&mut analyzer, piece.text()))
+            .map(|parts| Box::new(CoordinationQuery::new(vec![parts], Bonuses::default())) as Box<dyn Query>)
+            .collect();
+        let texts: Vec<&str> = wanted.iter().map(Piece::text).collect();
+        let bonuses = self.whole_words(&texts.join(" "));
+        Plan { exact, bonuses, words, last_word, excluded }
     }
 
     /// One word in any searched field; a word of several parts (`big-house`, `检查配置`)
@@ -160,7 +199,8 @@ impl Planner<'_> {
             .searched()
             .into_iter()
             .map(|(field, boost)| {
-                Part::new(tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect(), boost)
+                let tokens = tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect();
+                Part::new(tokens, boost)
             })
             .collect();
         Some(parts)
@@ -188,11 +228,62 @@ impl Planner<'_> {
     }
 }
 
-/// The words to search for: stop words only matter when there is nothing else.
-fn content_words(q: &str) -> Vec<String> {
-    let words: Vec<String> = q.split_whitespace().map(str::to_owned).collect();
-    let content: Vec<String> = words.iter().filter(|w| !is_stop_word(bare(w))).cloned().collect();
-    if content.is_empty() { words } else { content }
+/// What a query of words, "quoted phrases" and `-exclusions` asks for.
+struct Pieces<'a> {
+    wanted: Vec<Piece<'a>>,
+    excluded: Vec<Piece<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Piece<'a> {
+    Word(&'a str),
+    /// The words between quotes.
+    Phrase(&'a str),
+}
+
+impl<'a> Piece<'a> {
+    fn text(&self) -> &'a str {
+        match *self {
+            Piece::Word(text) | Piece::Phrase(text) => text,
+        }
+    }
+}
+
+/// Splits a query of words, "quoted phrases", -words and -"phrases"; `None` for any other
+/// syntax, or when nothing is wanted. An unclosed quote's words are plain words (the
+/// phrase is still being typed).
+fn pieces(q: &str) -> Option<Pieces<'_>> {
+    let mut pieces = Pieces { wanted: Vec::new(), excluded: Vec::new() };
+    let mut rest = q.trim_start();
+    while !rest.is_empty() {
+        let (excluded, body) = match rest.strip_prefix('-') {
+            Some(after) if after.starts_with(|c: char| !c.is_whitespace()) => (true, after),
+            _ => (false, rest),
+        };
+        let (found, after): (Vec<Piece>, &str) = match body.strip_prefix('"') {
+            Some(inner) => match inner.find('"') {
+                Some(end) => (vec![Piece::Phrase(&inner[..end])], &inner[end + 1..]),
+                None => (inner.split_whitespace().map(Piece::Word).collect(), ""),
+            },
+            None => {
+                let end = body.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(body.len());
+                let word = &body[..end];
+                if has_syntax(word) {
+                    return None;
+                }
+                (vec![Piece::Word(word)], &body[end..])
+            }
+        };
+        if excluded { &mut pieces.excluded } else { &mut pieces.wanted }.extend(found);
+        rest = after.trim_start();
+    }
+    (!pieces.wanted.is_empty()).then_some(pieces)
+}
+
+/// The words and phrases to search for: stop words only matter when there is nothing else.
+fn content_pieces(pieces: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
+    let stop = |p: &Piece| matches!(p, Piece::Word(w) if is_stop_word(bare(w)));
+    if pieces.iter().all(stop) { pieces } else { pieces.into_iter().filter(|p| !stop(p)).collect() }
 }
 
 /// A word without the punctuation around it ("(the," → "the").
@@ -246,9 +337,41 @@ mod tests {
         assert_eq!(escape_colons("(body:a OR \"x:y\")"), "(body:a OR \"x\\:y\")");
     }
 
+    fn texts(pieces: &[Piece]) -> Vec<String> {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Word(w) => (*w).to_owned(),
+                Piece::Phrase(p) => format!("\"{p}\""),
+            })
+            .collect()
+    }
+
     #[test]
     fn stop_words_are_dropped_only_when_other_words_remain() {
-        assert_eq!(content_words("the deploy of a release"), vec!["deploy", "release"]);
-        assert_eq!(content_words("to be or not to be"), vec!["to", "be", "or", "not", "to", "be"]);
+        let words = |q: &str| texts(&content_pieces(q.split_whitespace().map(Piece::Word).collect()));
+        assert_eq!(words("the deploy of a release"), vec!["deploy", "release"]);
+        assert_eq!(words("to be or not to be"), vec!["to", "be", "or", "not", "to", "be"]);
+        let phrase_and_stop_word = content_pieces(vec![Piece::Phrase("the who"), Piece::Word("the")]);
+        assert_eq!(texts(&phrase_and_stop_word), vec!["\"the who\""]);
+    }
+
+    #[test]
+    fn words_phrases_and_exclusions_are_split_and_other_syntax_is_left_to_the_parser() {
+        let split = |q| pieces(q).map(|p| (texts(&p.wanted), texts(&p.excluded)));
+        assert_eq!(
+            split(r#"deploy "escalation policy" -staging -"old runbook" big-house"#),
+            Some((
+                vec!["deploy".into(), "\"escalation policy\"".into(), "big-house".into()],
+                vec!["staging".into(), "\"old runbook\"".into()]
+            ))
+        );
+        assert_eq!(split(r#""unclosed phrase"#), Some((vec!["unclosed".into(), "phrase".into()], vec![])));
+        assert_eq!(split(r#""a b"c"#), Some((vec!["\"a b\"".into(), "c".into()], vec![])));
+        assert_eq!(split("-only -excluded"), None);
+        assert_eq!(split("title:deploy"), None);
+        assert_eq!(split("a AND b"), None);
+        assert_eq!(split("(a b)"), None);
+        assert_eq!(split("rollb*"), None);
     }
 }

@@ -130,7 +130,7 @@ impl SearchIndex {
         };
         let mut found = self.collect(
             &searcher,
-            &*self.with_filters(Some(query.box_clone()), req, now),
+            &*self.with_filters(Some(plan.without_excluded(query.box_clone())), req, now),
             req,
             now,
             PageOrder::Ranked(pruning),
@@ -167,7 +167,7 @@ impl SearchIndex {
                         None
                     }
                 };
-                let filtered = self.with_filters(Some(query.box_clone()), req, now);
+                let filtered = self.with_filters(Some(plan.without_excluded(query.box_clone())), req, now);
                 found = self.collect(&searcher, &*filtered, req, now, PageOrder::Ranked(pruning))?;
             }
         }
