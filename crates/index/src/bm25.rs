@@ -6,14 +6,14 @@
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 /// Term-frequency saturation.
-const K1: Score = 1.2;
+pub(crate) const K1: Score = 1.2;
 /// How much a long field is penalised (0: not at all, 1: fully). Vaswani MAP by b at
 /// k1 = 1.2: .75 → .2937, .6 → .2959, .5 → .2969, .3 → .2918.
-const B: Score = 0.5;
+pub(crate) const B: Score = 0.5;
 
 #[derive(Clone, Debug)]
 pub struct Bm25TermQuery {
@@ -61,9 +61,18 @@ pub fn best_phrase_score(stats: &dyn Bm25StatisticsProvider, terms: &[Term]) -> 
 
 /// The term's idf and the field's average length, over the whole index.
 fn statistics(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<(Score, Score)> {
+    statistics_for(stats, term.field(), stats.doc_freq(term)?)
+}
+
+/// The idf of a term in `doc_freq` cards and the average length of `field`.
+pub(crate) fn statistics_for(
+    stats: &dyn Bm25StatisticsProvider,
+    field: Field,
+    doc_freq: u64,
+) -> tantivy::Result<(Score, Score)> {
     let docs = stats.total_num_docs()?.max(1) as Score;
-    let df = stats.doc_freq(term)? as Score;
-    let tokens = stats.total_num_tokens(term.field())? as Score;
+    let df = doc_freq as Score;
+    let tokens = stats.total_num_tokens(field)? as Score;
     // Robertson–Spärck Jones, floored so that words in most cards still count a little.
     let idf = ((docs - df + 0.5) / (df + 0.5)).ln().max(0.01);
     Ok((idf, (tokens / docs).max(1.0)))

@@ -5,7 +5,9 @@
 //! bonus per word matched and a large one for matching every word (the recall of OR, the
 //! precision of AND). Each word is a set of parts, one per field (a term scored with
 //! BM25, or a phrase for a quoted phrase or a word of several tokens); this scorer reads
-//! each part's postings once and counts the words it meets on the way.
+//! each part's postings once and counts the words it meets on the way. Two words typed
+//! next to each other also score where they are close together in a field (see `near`);
+//! such a card has both words, so these are only looked up for the cards that do.
 //!
 //! Pruning (MaxScore). Every term has a best possible score (its BM25 weight with the
 //! term frequency saturated). The collector of the best hits publishes the relevance a
@@ -22,9 +24,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use tantivy::query::{BitSetDocSet, ConstScorer, EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
 use crate::bm25::{Bm25TermQuery, best_phrase_score, best_score};
+use crate::near::{self, NearQuery};
 
 /// The most words a query searches for: the scorer counts them in a 128-bit set.
 pub const MAX_WORDS: usize = 128;
@@ -37,6 +40,8 @@ pub struct CoordinationQuery {
     /// bonuses, but never earns the `any` lift that exact matches get). Most can be set
     /// aside once the page fills.
     extras: Vec<Extra>,
+    /// Words typed next to each other, worth a little more close together.
+    near: Vec<Near>,
     bonuses: Bonuses,
     pruning: Option<Pruning>,
 }
@@ -94,6 +99,15 @@ impl Part {
     }
 }
 
+/// Two of the query's words in one field (terms of single-token parts of two words),
+/// worth `boost` times their closeness score (see `near`).
+#[derive(Debug, Clone)]
+pub struct Near {
+    pub first: Term,
+    pub second: Term,
+    pub boost: Score,
+}
+
 /// Shared by the query and the collector of the best hits of one search.
 #[derive(Debug, Clone)]
 pub struct Pruning {
@@ -130,7 +144,18 @@ impl CoordinationQuery {
     /// Words past the first [`MAX_WORDS`] are left out (a pasted page, not a question).
     pub fn new(mut words: Vec<Vec<Part>>, bonuses: Bonuses) -> Self {
         words.truncate(MAX_WORDS);
-        CoordinationQuery { words, extras: Vec::new(), bonuses, pruning: None }
+        CoordinationQuery { words, extras: Vec::new(), near: Vec::new(), bonuses, pruning: None }
+    }
+
+    /// The same query, also scoring cards where these words are close together.
+    pub fn with_near(mut self, near: Vec<Near>) -> Self {
+        self.near = near;
+        self
+    }
+
+    /// The word (an index into the words) that has `term` as a part of one token.
+    fn word_of(&self, term: &Term) -> Option<usize> {
+        self.words.iter().position(|parts| parts.iter().any(|p| matches!(&p.tokens[..], [(_, t)] if t == term)))
     }
 
     pub fn bonuses(&self) -> Bonuses {
@@ -151,6 +176,7 @@ impl CoordinationQuery {
     pub fn scaled(&self, factor: Score) -> Self {
         let mut query = self.clone();
         query.words.iter_mut().flatten().for_each(|part| part.boost *= factor);
+        query.near.iter_mut().for_each(|near| near.boost *= factor);
         query
     }
 
@@ -200,8 +226,20 @@ impl Query for CoordinationQuery {
             let weight = extra.query.weight(scoring)?;
             parts.push(PartWeight { words, exact: false, weight, boost: 1.0, best: extra.best });
         }
+        let mut near = Vec::new();
+        for pair in &self.near {
+            let (Some(searcher), Some(first), Some(second)) =
+                (searcher, self.word_of(&pair.first), self.word_of(&pair.second))
+            else {
+                continue;
+            };
+            if let Some((weight, best)) = NearQuery::new(pair.first.clone(), pair.second.clone()).scored(searcher)? {
+                let words = (1 << first) | (1 << second);
+                near.push(NearPartWeight { words, weight, boost: pair.boost, best: best * pair.boost });
+            }
+        }
         let pruning = self.pruning.clone().filter(|_| searcher.is_some());
-        Ok(Box::new(CoordinationWeight { parts, words: self.words.len(), bonuses: self.bonuses, pruning }))
+        Ok(Box::new(CoordinationWeight { parts, near, words: self.words.len(), bonuses: self.bonuses, pruning }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -268,8 +306,17 @@ struct PartWeight {
     best: Score,
 }
 
+/// Two words close together: looked up only for cards with both `words`.
+struct NearPartWeight {
+    words: u128,
+    weight: near::NearWeight,
+    boost: Score,
+    best: Score,
+}
+
 struct CoordinationWeight {
     parts: Vec<PartWeight>,
+    near: Vec<NearPartWeight>,
     words: usize,
     bonuses: Bonuses,
     pruning: Option<Pruning>,
@@ -284,6 +331,12 @@ impl Weight for CoordinationWeight {
                 parts.push(PartScorer { scorer, words: part.words, exact: part.exact, best: part.best * boost });
             }
         }
+        let mut near = Vec::with_capacity(self.near.len());
+        for pair in &self.near {
+            if let Some(scorer) = pair.weight.lookup(reader, pair.boost * boost)? {
+                near.push(NearPart { scorer, words: pair.words, best: pair.best * boost, at: 0, found: false });
+            }
+        }
         // Weakest first: pruning sets aside a prefix of this order.
         parts.sort_by(|a, b| a.best.total_cmp(&b.best));
         let docs = parts.iter().map(|p| p.scorer.doc()).collect();
@@ -295,6 +348,7 @@ impl Weight for CoordinationWeight {
         };
         let mut scorer = CoordinationScorer {
             parts,
+            near,
             words: self.words,
             bonuses,
             pruning: self.pruning.clone(),
@@ -319,11 +373,35 @@ struct PartScorer {
     best: Score,
 }
 
+/// Two words close together, looked up (never driving) for cards with both words.
+struct NearPart {
+    scorer: near::NearScorer,
+    words: u128,
+    best: Score,
+    /// No card before `at` has the words close together; `found`: `at` has.
+    at: DocId,
+    found: bool,
+}
+
+impl NearPart {
+    /// Does `doc` have the words close together? Documents asked about only increase.
+    fn has(&mut self, doc: DocId) -> bool {
+        if doc > self.at || (doc == self.at && !self.found) {
+            (self.at, self.found) = match self.scorer.seek_danger(doc) {
+                SeekDangerResult::Found => (doc, true),
+                SeekDangerResult::SeekLowerBound(bound) => (bound, false),
+            };
+        }
+        self.found && self.at == doc
+    }
+}
+
 /// A union over the parts' scorers. Queries have a handful of words, so finding the
 /// next document by looking at each is cheaper than keeping a heap.
 struct CoordinationScorer {
     /// Weakest first.
     parts: Vec<PartScorer>,
+    near: Vec<NearPart>,
     /// Words in the query, including those this segment does not have.
     words: usize,
     bonuses: Bonuses,
@@ -348,6 +426,8 @@ impl CoordinationScorer {
             words |= part.words;
             exact |= part.exact;
         }
+        // Words close together add to cards with both.
+        sum += self.near.iter().filter(|n| n.words & words == n.words).map(|n| n.best).sum::<Score>();
         sum + self.bonuses_for(words, exact)
     }
 
@@ -469,6 +549,20 @@ impl Scorer for CoordinationScorer {
                 exact |= part.exact;
             }
         }
-        sum + self.bonuses_for(matched, exact)
+        let score = sum + self.bonuses_for(matched, exact);
+        // Closeness is only looked up (positions read) when it could bring the card onto
+        // the page: a card that cannot make it is scored without.
+        let near = || self.near.iter().filter(move |n| n.words & matched == n.words);
+        let most = near().map(|n| n.best).sum::<Score>();
+        if most == 0.0 || (self.pruning.is_some() && relevance(score + most).saturating_add(1) < self.seen_threshold) {
+            return score;
+        }
+        let mut closeness = 0.0;
+        for near in self.near.iter_mut().filter(|n| n.words & matched == n.words) {
+            if near.has(doc) {
+                closeness += near.scorer.score();
+            }
+        }
+        score + closeness
     }
 }

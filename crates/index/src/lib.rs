@@ -8,6 +8,7 @@ mod bm25;
 mod coordination;
 mod doc;
 mod facts;
+mod near;
 mod query;
 mod schema;
 mod search;

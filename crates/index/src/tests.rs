@@ -658,3 +658,28 @@ fn a_completion_of_the_last_word_counts_as_that_word() {
     assert_eq!(slugs(&index, "roll"), vec!["card-2", "card-3"]);
     assert_eq!(slugs(&index, "deploy roll")[0], "card-2");
 }
+
+#[test]
+fn words_typed_together_rank_cards_that_have_them_close_together_first() {
+    // The same words, as often, in bodies of the same length: only the distance differs
+    // (among other cards, so that the words are rare enough to weigh something).
+    let mut docs = vec![
+        doc(1, "", "Dielectric readings of water were measured with care today, constant.", "lab", &[], None),
+        doc(2, "", "Dielectric constant readings of water were measured with care today.", "lab", &[], None),
+        doc(3, "", "Readings of the constant were dielectric, measured with care today.", "lab", &[], None),
+    ];
+    docs.extend((4..=20).map(|i| doc(i, "", &format!("Other readings, number {i}."), "lab", &[], None)));
+    let (_dir, index) = index_of(&docs);
+    let found = index.search(&request("dielectric constant "), now()).unwrap();
+    let score = |slug: &str| found.hits.iter().find(|h| h.slug == slug).map(|h| h.score).unwrap();
+    // Card 2 has them side by side, card 3 two positions apart in the other order (close
+    // enough, counted alike), card 1 nine apart.
+    assert_eq!(found.hits.len(), 3);
+    assert!(score("card-2") == score("card-3") && score("card-3") > score("card-1"), "{:?}", found.hits);
+    // A stop word between the typed words asks for no closeness: equal scores.
+    let apart = index.search(&request("dielectric of constant "), now()).unwrap();
+    assert!(apart.hits.iter().all(|h| h.score == apart.hits[0].score), "{:?}", apart.hits);
+    // A first page of two (pruned) leaves out the card with the words far apart.
+    let page = index.search(&SearchRequest { limit: 2, ..request("dielectric constant ") }, now()).unwrap();
+    assert!(page.hits.iter().all(|h| h.slug != "card-1"), "{:?}", page.hits);
+}
