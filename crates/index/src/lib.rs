@@ -101,16 +101,9 @@ impl SearchIndex {
         Ok((SearchIndex { index, reader, fields, facts, query_tokenizers: schema::query_analyzers() }, opened))
     }
 
-    /// The writer. Only one may exist per index, across processes. It indexes on one
-    /// thread: the other core keeps serving searches.
+    /// The writer. Only one may exist per index, across processes.
     pub fn writer(&self) -> Result<Writer> {
-        Writer::new(&self.index, self.fields, 1)
-    }
-
-    /// A writer for bulk work while nobody searches (`verity import`, `verity reindex`):
-    /// tokenizing and indexing on two threads.
-    pub fn bulk_writer(&self) -> Result<Writer> {
-        Writer::new(&self.index, self.fields, 2)
+        Writer::new(&self.index, self.fields)
     }
 
     /// The last change `seq` committed to the index (0 for a fresh one).

@@ -14,8 +14,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(index: &Index, fields: Fields, threads: usize) -> Result<Self> {
-        let writer = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES).map_err(|e| match e {
+    pub(crate) fn new(index: &Index, fields: Fields) -> Result<Self> {
+        // One indexing thread: the other core keeps serving searches.
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => IndexError::Locked,
             other => IndexError::Tantivy(other),
         })?;

@@ -243,7 +243,7 @@ fn export(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
 fn reindex(data: &DataArgs) -> anyhow::Result<()> {
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
     let (index, _) = SearchIndex::open(&data.data_dir.join("index"))?;
-    let mut writer = match index.bulk_writer() {
+    let mut writer = match index.writer() {
         Ok(w) => w,
         Err(IndexError::Locked) => {
             bail!("the search index is in use: stop `verity serve` first, then run `verity reindex`")

@@ -93,7 +93,7 @@ impl Indexer {
     /// Besides every [`BULK_CHANGES_PER_COMMIT`] changes, it commits only when someone
     /// waits for a change, or when the writes pause for [`POLL`]. (Committing whenever it
     /// caught up with the writes, as the server does, made a segment of every few
-    /// hundred cards.) Nobody searches, so tantivy indexes on both cores.
+    /// hundred cards.)
     pub fn start_bulk(store: Store, index: Arc<SearchIndex>, rebuild: bool) -> anyhow::Result<Indexer> {
         Self::start_with(store, index, rebuild, BULK_CHANGES_PER_COMMIT)
     }
@@ -104,8 +104,7 @@ impl Indexer {
         rebuild: bool,
         changes_per_commit: i64,
     ) -> anyhow::Result<Indexer> {
-        let bulk = changes_per_commit == BULK_CHANGES_PER_COMMIT;
-        let mut writer = if bulk { index.bulk_writer()? } else { index.writer()? };
+        let mut writer = index.writer()?;
         let mut applied = index.applied_seq()?;
         // An index ahead of the database belongs to another database (a new URL, a
         // restored backup): rebuild it.
