@@ -10,10 +10,12 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 /// Term-frequency saturation.
-pub(crate) const K1: Score = 1.2;
+const K1: Score = 1.2;
+/// tantivy's own k1, which its `PhraseQuery` scores with.
+const TANTIVY_K1: Score = 1.2;
 /// How much a long field is penalised (0: not at all, 1: fully). Vaswani MAP by b at
 /// k1 = 1.2: .75 → .2937, .6 → .2959, .5 → .2969, .3 → .2918.
-pub(crate) const B: Score = 0.5;
+const B: Score = 0.5;
 
 #[derive(Clone, Debug)]
 pub struct Bm25TermQuery {
@@ -43,7 +45,18 @@ impl Query for Bm25TermQuery {
 /// The most a term can score (before boosts): its weight with the term frequency
 /// saturated, which no card reaches.
 pub fn best_score(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<Score> {
-    Ok(statistics(stats, term)?.0 * (K1 + 1.0))
+    Ok(best_of(statistics(stats, term)?.0))
+}
+
+/// The most a weight of `idf` can score: its term frequency saturated.
+pub(crate) fn best_of(idf: Score) -> Score {
+    idf * (K1 + 1.0)
+}
+
+/// BM25 of a frequency `tf` in a field of `length` tokens, with `weight` (idf × boost).
+pub(crate) fn saturated(weight: Score, tf: Score, length: Score, average_length: Score) -> Score {
+    let norm = K1 * (1.0 - B + B * length / average_length);
+    weight * tf * (K1 + 1.0) / (tf + norm)
 }
 
 /// The most a phrase can score (before boosts) under tantivy's own BM25, which
@@ -56,7 +69,7 @@ pub fn best_phrase_score(stats: &dyn Bm25StatisticsProvider, terms: &[Term]) -> 
         let df = stats.doc_freq(term)?.min(docs);
         idf += (1.0 + ((docs - df) as Score + 0.5) / (df as Score + 0.5)).ln();
     }
-    Ok(idf * 2.2 * 1.001)
+    Ok(idf * (TANTIVY_K1 + 1.0) * 1.001)
 }
 
 /// The term's idf and the field's average length, over the whole index.
@@ -143,7 +156,6 @@ impl Scorer for Bm25Scorer {
     fn score(&mut self) -> Score {
         let tf = self.postings.term_freq() as Score;
         let length = self.norms.fieldnorm(self.postings.doc()) as Score;
-        let norm = K1 * (1.0 - B + B * length / self.average_length);
-        self.weight * tf * (K1 + 1.0) / (tf + norm)
+        saturated(self.weight, tf, length, self.average_length)
     }
 }

@@ -19,7 +19,7 @@ use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explana
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
-use crate::bm25::{B, K1, statistics_for};
+use crate::bm25::{best_of, saturated, statistics_for};
 
 /// How many positions apart the two words may be (best MAP at weights .3–.4: .2993 at 4,
 /// .3014 at 5, .3001 at 6, .2991 at 10).
@@ -41,7 +41,7 @@ impl NearQuery {
     /// statistics; `None` when a word is not in the field.
     pub fn scored(&self, stats: &dyn Bm25StatisticsProvider) -> tantivy::Result<Option<(NearWeight, Score)>> {
         let Some((idf, average_length)) = self.statistics(stats)? else { return Ok(None) };
-        Ok(Some((NearWeight { query: self.clone(), idf, average_length }, idf * (K1 + 1.0))))
+        Ok(Some((NearWeight { query: self.clone(), idf, average_length }, best_of(idf))))
     }
 
     /// The lower of the words' idfs and the field's average length; `None` when a word is
@@ -221,7 +221,6 @@ impl Scorer for NearScorer {
     fn score(&mut self) -> Score {
         let freq = self.freq as Score;
         let length = self.norms.fieldnorm(self.doc) as Score;
-        let norm = K1 * (1.0 - B + B * length / self.average_length);
-        self.weight * freq * (K1 + 1.0) / (freq + norm)
+        saturated(self.weight, freq, length, self.average_length)
     }
 }
