@@ -28,6 +28,7 @@ use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentR
 
 use crate::bm25::{Bm25TermQuery, best_phrase_score, best_score};
 use crate::near::{self, NearQuery};
+use crate::pairs::PhrasePairs;
 
 /// The most words a query searches for: the scorer counts them in a 128-bit set.
 pub const MAX_WORDS: usize = 128;
@@ -75,12 +76,19 @@ impl Clone for Extra {
 pub struct Part {
     tokens: Vec<(usize, Term)>,
     boost: Score,
+    /// For a phrase of common words: their pair terms.
+    pairs: Option<PhrasePairs>,
 }
 
 impl Part {
     /// A word of one token (scored with BM25) or several (a phrase), with the field's boost.
     pub fn new(tokens: Vec<(usize, Term)>, boost: Score) -> Self {
-        Part { tokens, boost }
+        Part { tokens, boost, pairs: None }
+    }
+
+    /// This phrase, looked up through its words' pair terms where cards have them.
+    pub fn with_pairs(self, pairs: Option<PhrasePairs>) -> Self {
+        Part { pairs, ..self }
     }
 
     /// A query scoring the part's cards, and the most it can score before boosts.
@@ -93,7 +101,11 @@ impl Part {
             tokens => {
                 let terms: Vec<Term> = tokens.iter().map(|(_, t)| t.clone()).collect();
                 let best = searcher.map_or(Ok(Score::INFINITY), |s| best_phrase_score(s, &terms))?;
-                (Box::new(PhraseQuery::new_with_offset(tokens.to_vec())), best)
+                let phrase = Box::new(PhraseQuery::new_with_offset(tokens.to_vec()));
+                match &self.pairs {
+                    Some(pairs) => (pairs.phrase(phrase, terms), best),
+                    None => (phrase, best),
+                }
             }
         })
     }

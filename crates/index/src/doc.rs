@@ -1,8 +1,10 @@
 use chrono::{DateTime, Utc};
 use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
+use tantivy::tokenizer::TextAnalyzer;
 use verity_core::verification::DueTimes;
 
+use crate::pairs::CommonWords;
 use crate::schema::Fields;
 use crate::snippet;
 
@@ -23,8 +25,21 @@ pub struct CardDoc {
 }
 
 impl CardDoc {
-    pub(crate) fn to_document(&self, f: &Fields) -> TantivyDocument {
+    /// `analyzer` splits the searched fields again to find their common word pairs.
+    pub(crate) fn to_document(&self, f: &Fields, analyzer: &mut TextAnalyzer, common: &CommonWords) -> TantivyDocument {
         let mut doc = TantivyDocument::new();
+        let mut pairs = String::new();
+        let searched = std::iter::once((f.title, &self.title))
+            .chain(self.headings.iter().map(|h| (f.headings, h)))
+            .chain(self.tags.iter().map(|t| (f.tags_text, t)))
+            .chain(std::iter::once((f.body, &self.text)));
+        for (field, text) in searched {
+            common.pairs_of(analyzer, field, text, &mut pairs);
+        }
+        if !pairs.is_empty() {
+            doc.add_text(f.pairs, pairs);
+        }
+        doc.add_u64(f.pairs_version, common.version());
         doc.add_u64(f.id, self.id as u64);
         doc.add_text(f.slug, &self.slug);
         doc.add_text(f.title, &self.title);

@@ -9,6 +9,7 @@ mod coordination;
 mod doc;
 mod facts;
 mod near;
+mod pairs;
 mod query;
 mod schema;
 mod search;
@@ -24,13 +25,17 @@ pub use doc::CardDoc;
 pub use search::{Facets, Hit, SearchRequest, SearchResults};
 pub use writer::Writer;
 
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
+use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, ReloadPolicy, Warmer};
+use tantivy::query::RangeQuery;
+use tantivy::{Index, IndexReader, ReloadPolicy, Term, Warmer};
 
 use crate::facts::Facts;
+use crate::pairs::CommonWords;
 use crate::schema::Fields;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +51,19 @@ pub enum IndexError {
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// Bumped whenever fields or analyzers change; an index written with another version is rebuilt.
-const SCHEMA_VERSION: &str = "5";
+const SCHEMA_VERSION: &str = "6";
 const VERSION_FILE: &str = "verity-schema-version";
+/// The common words (see `pairs`), next to the index they describe.
+const COMMON_WORDS_FILE: &str = "verity-common-words";
+
+/// The common words, shared by the writer (which indexes their pairs) and searches (which
+/// look the pairs up); replaced whole when words join.
+pub(crate) type SharedCommonWords = Arc<RwLock<Arc<CommonWords>>>;
+
+/// The current common words.
+pub(crate) fn common_words(shared: &SharedCommonWords) -> Arc<CommonWords> {
+    shared.read().unwrap_or_else(PoisonError::into_inner).clone()
+}
 
 /// An on-disk index and its reader. Cheap to share behind an `Arc`.
 pub struct SearchIndex {
@@ -58,6 +74,8 @@ pub struct SearchIndex {
     facts: Arc<Facts>,
     /// How queries are split into words (compounds as their parts).
     query_tokenizers: tantivy::tokenizer::TokenizerManager,
+    common: SharedCommonWords,
+    dir: PathBuf,
 }
 
 /// How [`SearchIndex::open`] found the index.
@@ -98,12 +116,15 @@ impl SearchIndex {
             .warmers(vec![Arc::downgrade(&warmer)])
             .num_warming_threads(1)
             .try_into()?;
-        Ok((SearchIndex { index, reader, fields, facts, query_tokenizers: schema::query_analyzers() }, opened))
+        let common = CommonWords::load(&dir.join(COMMON_WORDS_FILE)).map_err(io)?;
+        let common = Arc::new(RwLock::new(Arc::new(common)));
+        let query_tokenizers = schema::query_analyzers();
+        Ok((SearchIndex { index, reader, fields, facts, query_tokenizers, common, dir: dir.to_owned() }, opened))
     }
 
     /// The writer. Only one may exist per index, across processes.
     pub fn writer(&self) -> Result<Writer> {
-        Writer::new(&self.index, self.fields)
+        Writer::new(&self.index, self.fields, self.common.clone())
     }
 
     /// The last change `seq` committed to the index (0 for a fresh one).
@@ -112,9 +133,50 @@ impl SearchIndex {
         Ok(metas.payload.as_deref().and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
-    /// Makes the last commit visible to searches.
-    pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
+    /// Makes the last commit visible to searches, and brings the common words up to date
+    /// with it (cards indexed from now on pair the words that joined).
+    ///
+    /// True when the first common words just appeared: the words in most cards join at
+    /// once, and every card indexed so far lacks their pairs, so the caller should index
+    /// them again (a one-off, at a few tens of thousands of cards). Words that join later
+    /// are in few cards when they do, and those cards simply read positions.
+    pub fn reload(&self) -> Result<bool> {
+        self.reader.reload()?;
+        let current = common_words(&self.common);
+        let started = std::time::Instant::now();
+        let Some(refreshed) = current.refreshed(&self.reader.searcher(), self.fields.body)? else {
+            return Ok(false);
+        };
+        let first = current.version() == 0 && refreshed.version() > 0;
+        if refreshed.version() != current.version() {
+            let path = self.dir.join(COMMON_WORDS_FILE);
+            refreshed.save(&path).map_err(|source| IndexError::Io { path, source })?;
+            let (words, version) = (refreshed.len(), refreshed.version());
+            tracing::info!(words, version, took_ms = started.elapsed().as_millis(), "common words updated");
+        }
+        *self.common.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(refreshed);
+        Ok(first)
+    }
+
+    /// Cards indexed before any word was common, which have no word pairs.
+    pub fn cards_without_pairs(&self) -> Result<usize> {
+        let version = Term::from_field_u64(self.fields.pairs_version, 0);
+        let query = RangeQuery::new(Bound::Included(version.clone()), Bound::Included(version));
+        Ok(self.reader.searcher().search(&query, &Count)?)
+    }
+
+    /// Words join the common words from `cards` cards on, instead of 20,000: for tests,
+    /// which cannot index that many cards.
+    #[doc(hidden)]
+    pub fn set_common_in(&self, cards: u64) {
+        let common = (*common_words(&self.common)).clone().common_in(cards);
+        *self.common.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(common);
+    }
+
+    /// The current common words.
+    #[cfg(test)]
+    pub(crate) fn common_words(&self) -> Arc<CommonWords> {
+        common_words(&self.common)
     }
 
     /// Number of cards in the index as searches see it.

@@ -6,6 +6,8 @@
 //! through tantivy's parser; if it rejects any part, the whole text is searched as plain
 //! words instead.
 
+use std::sync::Arc;
+
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser};
 use tantivy::schema::Field;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -13,6 +15,7 @@ use tantivy::{Score, Term};
 
 use crate::bm25::Bm25TermQuery;
 use crate::coordination::{Bonuses, CoordinationQuery, Near, Part};
+use crate::pairs::{CommonWords, PhrasePairs, pair_text};
 use crate::schema::{self, Fields};
 use crate::tokenize::is_stop_word;
 
@@ -88,6 +91,8 @@ pub struct Planner<'a> {
     pub schema: tantivy::schema::Schema,
     /// `schema::query_analyzers()`, built once.
     pub tokenizers: &'a TokenizerManager,
+    /// Whose pairs are indexed (see `pairs`).
+    pub common: Arc<CommonWords>,
 }
 
 impl Planner<'_> {
@@ -205,11 +210,25 @@ impl Planner<'_> {
             .searched()
             .into_iter()
             .map(|(field, boost)| {
-                let tokens = tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect();
-                Part::new(tokens, boost)
+                let terms = tokens.iter().map(|(p, text)| (*p, Term::from_field_text(field, text))).collect();
+                Part::new(terms, boost).with_pairs(self.pairs(field, &tokens))
             })
             .collect();
         Some(parts)
+    }
+
+    /// The pair terms of a phrase of common words in `field` (see `pairs`).
+    fn pairs(&self, field: Field, tokens: &[(usize, String)]) -> Option<PhrasePairs> {
+        if tokens.len() < 2 || tokens.windows(2).any(|w| w[1].0 != w[0].0 + 1) {
+            return None;
+        }
+        let words: Vec<&str> = tokens.iter().map(|(_, t)| t.as_str()).collect();
+        let since = self.common.since(&words)?;
+        let mut terms: Vec<Term> =
+            words.windows(2).map(|w| Term::from_field_text(self.fields.pairs, &pair_text(field, w[0], w[1]))).collect();
+        terms.sort();
+        terms.dedup();
+        Some(PhrasePairs { terms, since, version: self.fields.pairs_version })
     }
 
     /// Each two words typed next to each other (no stop word between), in the body: in a

@@ -27,6 +27,10 @@ pub struct Fields {
     /// The first `SNIPPET_SCAN_BYTES` of the body, stored for snippets.
     pub excerpt: tantivy::schema::Field,
     pub words: tantivy::schema::Field,
+    /// Common words side by side in the searched fields, as one term (see `pairs`).
+    pub pairs: tantivy::schema::Field,
+    /// The version of the common words a card was indexed under.
+    pub pairs_version: tantivy::schema::Field,
     pub collection: tantivy::schema::Field,
     pub collection_slug: tantivy::schema::Field,
     pub tag: tantivy::schema::Field,
@@ -40,6 +44,7 @@ pub const TRUSTED: &str = "trusted";
 pub const DUE_SOON_AT: &str = "due_soon_at";
 pub const DUE_AT: &str = "due_at";
 pub const UPDATED_AT: &str = "updated_at";
+pub const PAIRS_VERSION: &str = "pairs_version";
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -66,6 +71,14 @@ pub fn build() -> (Schema, Fields) {
                 TextFieldIndexing::default().set_tokenizer(RAW).set_index_option(IndexRecordOption::WithFreqs),
             ),
         ),
+        // A card's pairs, already analyzed, separated by spaces (see `pairs`).
+        pairs: b.add_text_field(
+            "pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
+        pairs_version: b.add_u64_field(PAIRS_VERSION, FAST),
         collection: b.add_facet_field("collection", FacetOptions::default()),
         collection_slug: b.add_text_field("collection_slug", STRING | STORED),
         tag: b.add_facet_field("tag", FacetOptions::default()),
@@ -79,8 +92,13 @@ pub fn build() -> (Schema, Fields) {
 
 /// The analyzers cards are indexed with.
 pub fn register_analyzers(index: &Index) {
-    index.tokenizers().register(ENGLISH, analyzer(Emit::All, true));
+    index.tokenizers().register(ENGLISH, english());
     index.tokenizers().register(RAW, analyzer(Emit::All, false));
+}
+
+/// How the English fields are indexed.
+pub fn english() -> TextAnalyzer {
+    analyzer(Emit::All, true)
 }
 
 /// The analyzers queries are split with: the same words, but compounds as their parts

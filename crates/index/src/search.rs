@@ -20,7 +20,7 @@ use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{status_filter, status_of};
 use crate::suggest::NearWords;
 use crate::top::{Ranked, TopRanked};
-use crate::{Result, SearchIndex};
+use crate::{Result, SearchIndex, common_words};
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -175,7 +175,12 @@ impl SearchIndex {
     }
 
     pub(crate) fn planner(&self) -> Planner<'_> {
-        Planner { fields: &self.fields, schema: self.index.schema(), tokenizers: &self.query_tokenizers }
+        Planner {
+            fields: &self.fields,
+            schema: self.index.schema(),
+            tokenizers: &self.query_tokenizers,
+            common: common_words(&self.common),
+        }
     }
 
     /// Runs `query`: the requested page and the counts over all matches.

@@ -480,6 +480,86 @@ fn phrases_match_adjacent_words_in_any_field_and_rank_as_one_word() {
     assert_eq!(slugs(&index, "\"red green\" -skies"), ["card-5"]);
 }
 
+/// Phrases of common words are read from pair terms where cards have them (see `pairs`):
+/// they must find and score exactly what reading every card's positions does, in cards
+/// indexed before and after their words became common, and in every searched field.
+#[test]
+fn phrases_of_common_words_find_and_score_what_reading_positions_does() {
+    let cards: [(&str, &str, &[&str], &[&str]); 18] = [
+        ("Escalation policy", "Who to page when the escalation policy applies.", &["escalation policy"], &[]),
+        ("Paging", "Our escalation policies, and the policy escalation path.", &[], &[]),
+        ("Policy", "Escalation is rare; the policy is below.", &[], &["Escalation policy review"]),
+        ("Houses", "The big-house rules and the big house rules differ.", &[], &[]),
+        ("Rules", "House rules: no big-house parties. Policy of the house.", &["house rules"], &[]),
+        ("Misc", "Escalation policy escalation policy, twice.", &[], &[]),
+        ("Art", "State of the art tooling is the state of the art.", &[], &[]),
+        ("State", "The state of the art and the art of the state.", &[], &["State of the art"]),
+        ("Tools", "Art state of mind; state the art plainly.", &[], &[]),
+        ("Policy art", "The escalation policy is state of the art.", &[], &[]),
+        ("House", "Big house, big-house, big houses.", &["big house"], &[]),
+        ("Other", "Nothing to see: art, state, policy.", &[], &[]),
+        ("Escalation policy review", "Review the escalation policy of the state.", &[], &[]),
+        ("Art of escalation", "The art of the escalation policy.", &["state of the art"], &[]),
+        ("Big house rules", "State of the art house rules for the big house.", &[], &["House rules"]),
+        ("Review", "An escalation policy review, state of the art.", &[], &[]),
+        ("Escalation", "Policy: escalation. Escalation: policy.", &[], &[]),
+        ("Plain", "The art is in the house.", &[], &[]),
+    ];
+    let docs: Vec<CardDoc> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, (title, body, tags, headings))| CardDoc {
+            headings: headings.iter().map(|h| h.to_string()).collect(),
+            ..doc(i as i64 + 1, title, body, "eng", tags, None)
+        })
+        .collect();
+    // Three commits and an update, so cards are indexed before and after words join.
+    let build = |common_in: Option<u64>| {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        if let Some(cards) = common_in {
+            index.set_common_in(cards);
+        }
+        let mut w = index.writer().unwrap();
+        for (seq, batch) in docs.chunks(6).chain([&docs[..2]]).enumerate() {
+            for d in batch {
+                w.upsert(d).unwrap();
+            }
+            w.commit(seq as i64 + 1).unwrap();
+            index.reload().unwrap();
+        }
+        (dir, index)
+    };
+    let (_a, paired) = build(Some(3));
+    let (_b, positions) = build(None);
+    assert!(paired.common_words().version() >= 2, "words joined as the index grew");
+    assert_eq!(positions.common_words().version(), 0);
+    let found = |index: &SearchIndex, q: &str| {
+        let results = index.search(&request(q), now()).unwrap();
+        (results.total, results.hits.into_iter().map(|h| (h.slug, h.score)).collect::<Vec<_>>())
+    };
+    for phrase in [
+        "escalation policy",
+        "policy escalation",
+        "state of the art",
+        "the art",
+        "of the",
+        "big house",
+        "big-house",
+        "house rules",
+        "escalation policy review",
+        "art state",
+    ] {
+        let q = format!("\"{phrase}\"");
+        let (total, hits) = found(&paired, &q);
+        assert!(total > 0, "{phrase}");
+        assert_eq!((total, hits), found(&positions, &q), "{phrase}");
+        // Mixed with other words too.
+        let q = format!("{q} review");
+        assert_eq!(found(&paired, &q), found(&positions, &q), "{phrase} review");
+    }
+}
+
 #[test]
 fn a_word_repeated_or_in_another_form_counts_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,9 @@
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter, Term};
 
-use crate::schema::Fields;
+use crate::schema::{self, Fields};
 use crate::{CardDoc, IndexError, Result};
+use crate::{SharedCommonWords, common_words};
 
 /// Heap for the writer's in-memory segment before it flushes.
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
@@ -11,21 +13,26 @@ const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 pub struct Writer {
     writer: IndexWriter,
     fields: Fields,
+    /// The English analyzer, for the common word pairs; its stemmer remembers words
+    /// across cards.
+    analyzer: TextAnalyzer,
+    common: SharedCommonWords,
 }
 
 impl Writer {
-    pub(crate) fn new(index: &Index, fields: Fields) -> Result<Self> {
+    pub(crate) fn new(index: &Index, fields: Fields, common: SharedCommonWords) -> Result<Self> {
         // One indexing thread: the other core keeps serving searches.
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => IndexError::Locked,
             other => IndexError::Tantivy(other),
         })?;
-        Ok(Writer { writer, fields })
+        Ok(Writer { writer, fields, analyzer: schema::english(), common })
     }
 
     pub fn upsert(&mut self, doc: &CardDoc) -> Result<()> {
         self.delete(doc.id);
-        self.writer.add_document(doc.to_document(&self.fields))?;
+        let common = common_words(&self.common);
+        self.writer.add_document(doc.to_document(&self.fields, &mut self.analyzer, &common))?;
         Ok(())
     }
 

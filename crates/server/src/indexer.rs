@@ -126,7 +126,7 @@ impl Indexer {
                 let pass = catch_up(&store, &index, &mut writer, &mut at, changes_per_commit).and_then(|()| {
                     // Left uncommitted only in bulk mode (the server commits every batch).
                     let wanted = idle || awaited.load(Ordering::Acquire) > at.applied;
-                    if at.read > at.applied && wanted { commit(&index, &mut writer, &mut at) } else { Ok(()) }
+                    if at.read > at.applied && wanted { commit(&store, &index, &mut writer, &mut at) } else { Ok(()) }
                 });
                 match pass {
                     Ok(()) => {
@@ -197,19 +197,40 @@ fn catch_up(
         apply(store, writer, &ids)?;
         at.read = last.seq;
         if at.read - at.applied >= changes_per_commit {
-            commit(index, writer, at)?;
+            commit(store, index, writer, at)?;
         }
     }
     Ok(())
 }
 
 /// Commits what was applied up to change `at.read` and makes it searchable.
-fn commit(index: &SearchIndex, writer: &mut Writer, at: &mut Progress) -> anyhow::Result<()> {
+fn commit(store: &Store, index: &SearchIndex, writer: &mut Writer, at: &mut Progress) -> anyhow::Result<()> {
     writer.commit(at.read)?;
-    index.reload()?;
+    if index.reload()? {
+        index_again(store, index, writer, at.read)?;
+    }
     tracing::debug!(from = at.applied, to = at.read, "index caught up");
     at.applied = at.read;
     Ok(())
+}
+
+/// Indexes every card again, once the first common words are known, so that every card
+/// has their pairs (see `verity_index` `pairs`).
+fn index_again(store: &Store, index: &SearchIndex, writer: &mut Writer, seq: i64) -> anyhow::Result<()> {
+    let cards = apply_all(store, writer)?;
+    writer.commit(seq)?;
+    index.reload()?;
+    tracing::info!(cards, "indexed every card again with the common words' pairs");
+    Ok(())
+}
+
+/// Applies every card; returns how many there are.
+fn apply_all(store: &Store, writer: &mut Writer) -> anyhow::Result<usize> {
+    let ids = store.read(cards::all_ids)?;
+    for chunk in ids.chunks(BATCH as usize) {
+        apply(store, writer, chunk)?;
+    }
+    Ok(ids.len())
 }
 
 fn apply(store: &Store, writer: &mut Writer, ids: &[i64]) -> anyhow::Result<()> {
@@ -229,13 +250,13 @@ pub fn rebuild_all(store: &Store, index: &SearchIndex, writer: &mut Writer) -> a
     // Read the log position first: changes after it are applied again later, which is harmless.
     let seq = store.read(changes::last_seq)?;
     writer.delete_all()?;
-    let ids = store.read(cards::all_ids)?;
-    for chunk in ids.chunks(BATCH as usize) {
-        apply(store, writer, chunk)?;
-    }
+    let cards = apply_all(store, writer)?;
     writer.commit(seq)?;
-    index.reload()?;
-    tracing::info!(cards = ids.len(), "search index rebuilt");
+    // A new index learns its common words from this first build: a big one is built twice.
+    if index.reload()? {
+        index_again(store, index, writer, seq)?;
+    }
+    tracing::info!(cards, "search index rebuilt");
     Ok(seq)
 }
 
@@ -284,5 +305,34 @@ mod tests {
             assert_eq!(index.num_docs(), 3, "{round}");
         }
         indexer.stop();
+    }
+
+    #[test]
+    fn once_the_first_common_words_appear_every_card_is_indexed_again_with_their_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("verity.db").to_str().unwrap()).unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir(&content).unwrap();
+        for i in 0..6 {
+            std::fs::write(content.join(format!("c{i}.md")), format!("# Card {i}\n\nThe escalation policy applies."))
+                .unwrap();
+        }
+        // Following the writes: the words become common while the cards arrive.
+        let (index, _) = SearchIndex::open(&dir.path().join("index")).unwrap();
+        index.set_common_in(3);
+        let index = Arc::new(index);
+        let indexer = Indexer::start(store.clone(), index.clone(), true).unwrap();
+        let handle = indexer.handle();
+        let report = import::import_dir(&store, &content, Source::OneOff, chrono::Utc::now(), &|_, _| handle.wake());
+        assert!(handle.wait_for_blocking(report.last_seq, Duration::from_secs(30)));
+        assert_eq!(index.num_docs(), 6);
+        assert_eq!(index.cards_without_pairs().unwrap(), 0);
+        indexer.stop();
+        // Rebuilding a new index from the database: it learns them from its first build.
+        let (fresh, _) = SearchIndex::open(&dir.path().join("fresh")).unwrap();
+        fresh.set_common_in(3);
+        rebuild_all(&store, &fresh, &mut fresh.writer().unwrap()).unwrap();
+        assert_eq!(fresh.num_docs(), 6);
+        assert_eq!(fresh.cards_without_pairs().unwrap(), 0);
     }
 }
