@@ -13,9 +13,11 @@
 //! Every card records the version it was indexed under (`pairs_version`), so a phrase
 //! looks up its pair term in the cards indexed since both its words were common, and
 //! reads positions only in the older ones. A word joins soon after it reaches
-//! [`COMMON_IN`] cards, so those older cards are few, however big the index grows, and
-//! nothing needs to be reindexed. Indexing every pair instead (tried) made most terms
-//! pairs seen once and halved import speed; hashed pairs (tried) still cost a third of it.
+//! [`COMMON_IN`] cards, so those older cards are few, however big the index grows. Only
+//! the first set, which arrives with the commonest words of all, has every card indexed
+//! again once (see `SearchIndex::reload`). Indexing every pair instead (tried) made most
+//! terms pairs seen once and halved import speed; hashed pairs (tried) still cost a third
+//! of it.
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -162,8 +164,8 @@ impl CommonWords {
     }
 
     /// Appends to `pairs` the pair terms of `text` as `analyzer` splits it, each followed
-    /// by a space: each two common tokens at consecutive positions, as `{field}:{first}
-    /// {second}` (see [`pair_text`]). A compound's whole form shares its first part's
+    /// by a space: each two common tokens at consecutive positions, as
+    /// `{field}:{first}+{second}` (see [`pair_text`]). A compound's whole form shares its first part's
     /// position, so it pairs with its neighbours too. One string for all of a card's pairs,
     /// split again by the `pairs` field's whitespace tokenizer: a `String` per pair was a
     /// tenth of the indexing thread's time.
