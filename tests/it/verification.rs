@@ -11,6 +11,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use verity::reminders;
 use verity_core::Role;
+use verity_store::health as store_health;
 use verity_store::reminders as store_reminders;
 
 use crate::support::{ClockExt, TestApp, fixtures};
@@ -338,6 +339,66 @@ async fn health_counts_by_collection_and_verifier_with_history() {
     assert_eq!(h["oldest_overdue"][0]["slug"], "engineering-tls-renewal");
     assert_eq!(h["history"].as_array().unwrap().len(), 2);
     assert_eq!(h["history"][1]["verified_share"], 0.2);
+}
+
+#[actix_web::test]
+async fn the_daily_snapshot_counts_what_the_health_page_counts() {
+    let app = TestApp::new().await;
+    app.import(&fixtures().join("kb")).await;
+    sre_card(&app, "Group card").await;
+    app.post("/api/v1/cards/ops-group-card/verify", json!({})).await;
+    let store = &app.state.store;
+    // The fixtures' cards and the 30-day group card go through every status over a year.
+    let mut statuses_seen = [false; 4];
+    for days in [0, 25, 29, 31, 60, 75, 80, 100, 400] {
+        let at = app.clock.now_utc() + Duration::days(days);
+        verity::health::record_snapshot(store, at).unwrap();
+        let counted = verity::health::compute(store, at, &[]).unwrap().overall;
+        let (_, snapshot) = store.read(|c| store_health::snapshots(c, 1)).unwrap().pop().unwrap();
+        let got = [snapshot.total, snapshot.verified, snapshot.due_soon, snapshot.stale, snapshot.unverified];
+        let want = [counted.total, counted.verified, counted.due_soon, counted.stale, counted.unverified];
+        assert_eq!(got.map(i64::from), want.map(|n| n as i64), "{days} days on");
+        for (seen, n) in statuses_seen.iter_mut().zip(&want[1..]) {
+            *seen |= *n > 0;
+        }
+    }
+    assert_eq!(statuses_seen, [true; 4], "every status was counted at some point");
+}
+
+#[actix_web::test]
+async fn a_digest_lists_the_soonest_due_cards_and_counts_the_rest() {
+    let app = TestApp::new().await;
+    app.user("mei", Role::Editor).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ops = dir.path().join("ops");
+    std::fs::create_dir(&ops).unwrap();
+    let cards = reminders::DIGEST_CARDS + 7;
+    for i in 0..cards {
+        // Verified on successive days a year ago: all stale, card 0 the longest.
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + Duration::days(i as i64);
+        let front =
+            format!("---\ntitle: Runbook {i:03}\nverifier: mei\nverify_every: 30d\nverified_at: {day}\n---\nSteps.\n");
+        std::fs::write(ops.join(format!("runbook-{i:03}.md")), front).unwrap();
+    }
+    app.import(dir.path()).await;
+    let store = &app.state.store;
+    assert_eq!(reminders::send_digests(store, app.clock.now_utc(), true).unwrap(), 1);
+    let mei = store.read(|c| store_reminders::notifications_for(c, "mei", 10)).unwrap();
+    assert_eq!(mei[0].title, format!("{cards} cards need your verification"));
+    let lines: Vec<&str> = mei[0].body.lines().collect();
+    assert_eq!(lines.len(), reminders::DIGEST_CARDS + 1, "{}", mei[0].body);
+    assert!(lines[0].starts_with("- Runbook 000 (stale since"), "soonest due first: {}", lines[0]);
+    assert_eq!(lines.last().copied(), Some("- and 7 more: /verify"));
+    let payload: Value = store
+        .read(|c| store_reminders::due_deliveries(c, app.clock.now_utc(), 10))
+        .unwrap()
+        .pop()
+        .map(|d| serde_json::from_str(&d.payload).unwrap())
+        .unwrap();
+    assert_eq!((payload["total"].clone(), payload["more"].clone()), (json!(cards), json!(7)));
+    assert_eq!(payload["cards"].as_array().unwrap().len(), reminders::DIGEST_CARDS);
+    assert_eq!(payload["cards"][0]["slug"], "ops-runbook-000");
+    assert_eq!(reminders::send_digests(store, app.clock.now_utc(), true).unwrap(), 0, "nothing twice");
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use verity_core::Status;
 use verity_core::verification::status_at;
-use verity_store::health::{self, CardHealth, Counts};
+use verity_store::health::{self, CardHealth};
 use verity_store::{Store, StoreError};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -164,19 +164,7 @@ pub fn compute(store: &Store, now: DateTime<Utc>, hidden: &[String]) -> Result<H
 
 /// Stores today's counts (one snapshot a day; later ones the same day replace it).
 pub fn record_snapshot(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let cards = store.read(health::live_cards)?;
-    let mut t = Tally::default();
-    for card in &cards {
-        t.add(status_at(card.due, now));
-    }
-    let n = |v: u64| i32::try_from(v).unwrap_or(i32::MAX);
-    let counts = Counts {
-        total: n(t.total),
-        verified: n(t.verified),
-        due_soon: n(t.due_soon),
-        stale: n(t.stale),
-        unverified: n(t.unverified),
-    };
+    let counts = store.read(|c| health::status_counts(c, now))?;
     let day = now.format("%Y-%m-%d").to_string();
     store.write(|c| health::record_snapshot(c, &day, counts))
 }

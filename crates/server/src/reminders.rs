@@ -3,7 +3,7 @@
 //! knowledge-health snapshot. Every step is idempotent, so it can run at any time, as
 //! often as it likes, across restarts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -26,6 +26,9 @@ pub const SEARCH_LOG_DAYS: i64 = 90;
 /// Attempts before a webhook delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
 
+/// A digest lists this many cards, soonest due first, and then how many more there are.
+pub const DIGEST_CARDS: usize = 50;
+
 /// Builds and records the digests for everything that became due; returns how many
 /// people got one. Each (card, due date, person) is reminded once.
 pub fn send_digests(store: &Store, now: DateTime<Utc>, webhook: bool) -> Result<usize, StoreError> {
@@ -33,60 +36,70 @@ pub fn send_digests(store: &Store, now: DateTime<Utc>, webhook: bool) -> Result<
     if due.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
-    let cards: BTreeMap<i64, Card> = store.read(|c| cards::many(c, &ids))?.into_iter().map(|c| (c.id, c)).collect();
     // Who hears about which card: verifier names resolve to people, and only those who
     // may read the card (a verifier left out of a restricted collection hears nothing).
-    let mut per_person: BTreeMap<String, Vec<(&Card, DateTime<Utc>)>> = BTreeMap::new();
-    let mut rights: BTreeMap<String, Option<Access>> = BTreeMap::new();
-    for (id, due_at) in &due {
-        let Some(card) = cards.get(id) else { continue };
-        let Some(verifier) = card.verifier.as_deref() else { continue };
-        for person in store.read(|c| people_of(c, verifier))? {
-            if !rights.contains_key(&person) {
-                let access = store.read(|c| match users::find(c, &person)? {
+    // Names and rights are looked up once per round: a few people verify many cards.
+    let mut people: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut rights: HashMap<String, Option<Access>> = HashMap::new();
+    let mut per_person: BTreeMap<String, Vec<(i64, DateTime<Utc>)>> = BTreeMap::new();
+    for card in &due {
+        if !people.contains_key(card.verifier.as_str()) {
+            people.insert(&card.verifier, store.read(|c| people_of(c, &card.verifier))?);
+        }
+        for person in &people[card.verifier.as_str()] {
+            if !rights.contains_key(person) {
+                let access = store.read(|c| match users::find(c, person)? {
                     Some(user) if !user.disabled => Access::load(c, &user).map(Some),
                     _ => Ok(None),
                 })?;
                 rights.insert(person.clone(), access);
             }
-            if rights[&person].as_ref().is_some_and(|a| a.level(card.collection_id).is_some()) {
-                per_person.entry(person).or_default().push((card, *due_at));
+            if rights[person].as_ref().is_some_and(|a| a.level(card.collection_id).is_some()) {
+                per_person.entry(person.clone()).or_default().push((card.id, card.due_at));
             }
         }
     }
     let mut sent = 0;
     for (person, items) in per_person {
         let written = store.write(|c| -> Result<bool, StoreError> {
-            let mut fresh = Vec::new();
-            for (card, due_at) in items {
-                if !reminders::already_sent(c, card.id, due_at, &person)? {
-                    reminders::record_sent(c, card.id, due_at, &person, now)?;
-                    fresh.push((card, due_at));
-                }
-            }
+            let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+            let told = reminders::sent_to(c, &person, &ids)?;
+            let mut fresh: Vec<(i64, DateTime<Utc>)> = items.into_iter().filter(|item| !told.contains(item)).collect();
             if fresh.is_empty() {
                 return Ok(false);
             }
-            fresh.sort_by_key(|(_, due_at)| *due_at);
+            for (id, due_at) in &fresh {
+                reminders::record_sent(c, *id, *due_at, &person, now)?;
+            }
+            fresh.sort_by_key(|(id, due_at)| (*due_at, *id));
+            let listed = &fresh[..fresh.len().min(DIGEST_CARDS)];
+            let ids: Vec<i64> = listed.iter().map(|(id, _)| *id).collect();
+            let mut cards: HashMap<i64, Card> = cards::many(c, &ids)?.into_iter().map(|card| (card.id, card)).collect();
+            let listed: Vec<(Card, DateTime<Utc>)> =
+                listed.iter().filter_map(|(id, due_at)| Some((cards.remove(id)?, *due_at))).collect();
+            let more = fresh.len() - listed.len();
             let title = match fresh.len() {
                 1 => "1 card needs your verification".to_owned(),
                 n => format!("{n} cards need your verification"),
             };
-            let lines: Vec<String> = fresh
+            let mut lines: Vec<String> = listed
                 .iter()
                 .map(|(card, due_at)| {
                     let state = if *due_at <= now { "stale since" } else { "due" };
                     format!("- {} ({state} {}): /cards/{}", card.title, due_at.format("%-d %b %Y"), card.slug)
                 })
                 .collect();
+            if more > 0 {
+                lines.push(format!("- and {more} more: /verify"));
+            }
             reminders::notify(c, &person, "digest", &title, &lines.join("\n"), now)?;
             if webhook {
                 let payload = json!({
                     "type": "verification_digest",
                     "verifier": person,
                     "created_at": now,
-                    "cards": fresh.iter().map(|(card, due_at)| json!({
+                    "total": fresh.len(),
+                    "cards": listed.iter().map(|(card, due_at)| json!({
                         "slug": card.slug,
                         "title": card.title,
                         "collection": card.collection,
@@ -94,6 +107,7 @@ pub fn send_digests(store: &Store, now: DateTime<Utc>, webhook: bool) -> Result<
                         "due_at": due_at,
                         "path": format!("/cards/{}", card.slug),
                     })).collect::<Vec<_>>(),
+                    "more": more,
                 });
                 reminders::enqueue_webhook(c, &payload.to_string(), now)?;
             }
@@ -179,8 +193,10 @@ impl Scheduler {
         let stopping = stop.clone();
         let thread = std::thread::Builder::new().name("verity-scheduler".into()).spawn(move || {
             while !stopping.load(Ordering::Acquire) {
-                if let Err(e) = tick(&state, webhook_url.as_deref()) {
-                    tracing::error!(error = %e, "scheduled work failed; trying again next round");
+                let started = std::time::Instant::now();
+                match tick(&state, webhook_url.as_deref()) {
+                    Ok(()) => tracing::debug!(took_ms = started.elapsed().as_millis(), "scheduled round done"),
+                    Err(e) => tracing::error!(error = %e, "scheduled work failed; trying again next round"),
                 }
                 // Sleep in small steps so stopping is quick.
                 let mut slept = Duration::ZERO;

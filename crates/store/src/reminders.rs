@@ -1,29 +1,52 @@
 //! Reminders: who was told about which due date (so nobody is told twice, even across
 //! restarts), the in-app notifications, and the outgoing webhook's outbox.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::schema::{cards, notifications, reminders_sent, webhook_deliveries};
 use crate::{DbConnection, Result, StoreError, from_db, to_db};
 
-/// (card id, due instant) of live cards whose verification is due soon or past due.
-pub fn due_cards(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<(i64, DateTime<Utc>)>> {
-    let rows: Vec<(i64, Option<NaiveDateTime>)> = cards::table
-        .filter(cards::archived_at.is_null().and(cards::trusted.eq(1)).and(cards::due_soon_at.le(to_db(now))))
-        .select((cards::id, cards::due_at))
-        .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(id, due)| due.map(|d| (id, from_db(d)))).collect())
+/// A live card whose verification is due soon or past due, and who verifies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueCard {
+    pub id: i64,
+    pub due_at: DateTime<Utc>,
+    pub verifier: String,
+    pub collection_id: i64,
 }
 
-pub fn already_sent(conn: &mut DbConnection, card_id: i64, due_at: DateTime<Utc>, username: &str) -> Result<bool> {
-    let n: i64 = reminders_sent::table
-        .filter(reminders_sent::card_id.eq(card_id))
-        .filter(reminders_sent::due_at.eq(to_db(due_at)))
-        .filter(reminders_sent::username.eq(username))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+/// The live cards with a verifier whose verification is due soon or past due, without
+/// their text (at a million cards, tens of thousands can be due at once).
+pub fn due_cards(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<DueCard>> {
+    let rows: Vec<(i64, Option<NaiveDateTime>, Option<String>, i64)> = cards::table
+        .filter(cards::archived_at.is_null().and(cards::trusted.eq(1)).and(cards::due_soon_at.le(to_db(now))))
+        .filter(cards::verifier.is_not_null())
+        .select((cards::id, cards::due_at, cards::verifier, cards::collection_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, due, verifier, collection_id)| {
+            Some(DueCard { id, due_at: from_db(due?), verifier: verifier?, collection_id })
+        })
+        .collect())
+}
+
+/// Which of these cards `username` has already been told about, as (card id, due instant).
+pub fn sent_to(conn: &mut DbConnection, username: &str, card_ids: &[i64]) -> Result<HashSet<(i64, DateTime<Utc>)>> {
+    let mut sent = HashSet::new();
+    // In chunks: a database takes only so many parameters in one statement.
+    for chunk in card_ids.chunks(500) {
+        let rows: Vec<(i64, NaiveDateTime)> = reminders_sent::table
+            .filter(reminders_sent::card_id.eq_any(chunk))
+            .filter(reminders_sent::username.eq(username))
+            .select((reminders_sent::card_id, reminders_sent::due_at))
+            .load(conn)?;
+        sent.extend(rows.into_iter().map(|(id, due_at)| (id, from_db(due_at))));
+    }
+    Ok(sent)
 }
 
 pub fn record_sent(
