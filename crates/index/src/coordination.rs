@@ -23,10 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use tantivy::query::{BitSetDocSet, ConstScorer, EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
 use crate::bm25::{Bm25TermQuery, best_phrase_score, best_score};
+use crate::doc_sets::insert_docs;
 use crate::near::{self, NearQuery};
 use crate::pairs::PhrasePairs;
 
@@ -279,18 +279,7 @@ impl Weight for MatchWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let mut docs = BitSet::with_max_value(reader.max_doc());
         for term in &self.terms {
-            let inverted = reader.inverted_index(term.field())?;
-            let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else { continue };
-            loop {
-                let block_docs = block.docs();
-                if block_docs.is_empty() {
-                    break;
-                }
-                for doc in block_docs {
-                    docs.insert(*doc);
-                }
-                block.advance();
-            }
+            insert_docs(reader, term, &mut docs)?;
         }
         for weight in &self.others {
             let mut scorer = weight.scorer(reader, boost)?;

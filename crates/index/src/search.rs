@@ -12,7 +12,9 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
 
+use crate::completions::completions;
 use crate::coordination::{Bonuses, CoordinationQuery, Pruning};
+use crate::doc_sets::DocSetQuery;
 use crate::facts::{Tally, TallyCollector};
 use crate::query::{Plan, Planner};
 use crate::schema::UPDATED_AT;
@@ -76,8 +78,6 @@ const CORRECTED_WEIGHT: Score = 0.1;
 const EXACT_BONUS: Score = 10.0;
 /// Fewer exact hits than this, and typos are forgiven and a correction suggested.
 pub(crate) const FEW_HITS: usize = 3;
-/// An unfinished last word matches as the start of this many words at most.
-pub(crate) const MAX_COMPLETIONS: usize = 64;
 /// Typo tolerance looks at this many words at most, so long queries stay fast.
 const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
@@ -112,7 +112,7 @@ impl SearchIndex {
             let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;
             return self.results(&searcher, found, None, None, now);
         };
-        let prefix = self.prefix(&searcher, &plan, &req.q);
+        let prefix = self.prefix(&searcher, &plan, &req.q)?;
         // Plain words rank in one pruned query: the whole-identifier bonuses ride along
         // (with no known best score, they always bring their few cards), and so does the
         // prefix, whose completions count as the last word: "deploy rollb" ranks cards
@@ -283,56 +283,21 @@ impl SearchIndex {
     }
 
     /// As you type: the last word, unfinished (no trailing space), also matches as the
-    /// start of longer words — the [`MAX_COMPLETIONS`] most common ones, as search boxes
-    /// usually do: a short start can begin thousands of words, and reading every one's
-    /// cards made such searches slow at a million cards.
-    fn prefix(&self, searcher: &Searcher, plan: &Plan, typed: &str) -> Option<Box<dyn Query>> {
-        if typed.ends_with(char::is_whitespace) {
-            return None;
+    /// start of longer words (see [`completions`]).
+    fn prefix(&self, searcher: &Searcher, plan: &Plan, typed: &str) -> Result<Option<Box<dyn Query>>> {
+        let Some(last) = plan.words.last() else { return Ok(None) };
+        if typed.ends_with(char::is_whitespace) || !typed.trim_end().ends_with(last.as_str()) {
+            return Ok(None);
         }
-        let last: &str = plan.words.last()?;
-        if !typed.trim_end().ends_with(last) {
-            return None;
-        }
-        let word = self.raw_token(last).filter(|w| w.chars().count() >= 3)?;
+        let Some(word) = self.raw_token(last).filter(|w| w.chars().count() >= 3) else { return Ok(None) };
         // Even with no completions the query stays (matching nothing), so that exact
         // matches score the same whether or not the index knows longer words.
-        let completions = self.completions(searcher, &word);
+        let completions = completions(searcher, self.fields.words, &word)?;
         // Cards with the word itself already match exactly: no extra for a longer one.
-        let longer = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(TermSetQuery::new(completions)) as Box<dyn Query>),
-            (
-                Occur::MustNot,
-                Box::new(TermQuery::new(Term::from_field_text(self.fields.words, &word), IndexRecordOption::Basic)),
-            ),
-        ]);
-        Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT)))
-    }
-
-    /// The known words longer than `start` that begin with it, in the most cards first.
-    fn completions(&self, searcher: &Searcher, start: &str) -> Vec<Term> {
-        let mut cards: HashMap<Vec<u8>, u64> = HashMap::new();
-        for segment in searcher.segment_readers() {
-            let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
-            let Ok(mut terms) = inverted.terms().range().ge(start.as_bytes()).into_stream() else { continue };
-            while terms.advance() {
-                let key = terms.key();
-                if !key.starts_with(start.as_bytes()) {
-                    break;
-                }
-                if key.len() > start.len() {
-                    *cards.entry(key.to_vec()).or_default() += u64::from(terms.value().doc_freq);
-                }
-            }
-        }
-        let mut words: Vec<(Vec<u8>, u64)> = cards.into_iter().collect();
-        words.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        words.truncate(MAX_COMPLETIONS);
-        words
-            .into_iter()
-            .filter_map(|(word, _)| String::from_utf8(word).ok())
-            .map(|word| Term::from_field_text(self.fields.words, &word))
-            .collect()
+        // Read once here, the matches serve both passes of the search (counts and page).
+        let exact = Term::from_field_text(self.fields.words, &word);
+        let longer = DocSetQuery::any_except(searcher, &completions, &exact)?;
+        Ok(Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT))))
     }
 
     /// Typo tolerance for long enough words that match nothing as written or stemmed:

@@ -311,8 +311,12 @@ fn hidden_collections_leave_no_trace_in_hits_totals_facets_or_related() {
 }
 
 fn index_of(docs: &[CardDoc]) -> (tempfile::TempDir, SearchIndex) {
+    index_with_threads(docs, 4)
+}
+
+fn index_with_threads(docs: &[CardDoc], threads: usize) -> (tempfile::TempDir, SearchIndex) {
     let dir = tempfile::tempdir().unwrap();
-    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let (index, _) = SearchIndex::open_with_threads(dir.path(), threads).unwrap();
     let mut w = index.writer().unwrap();
     for d in docs {
         w.upsert(d).unwrap();
@@ -666,7 +670,8 @@ fn short_pages_skip_cards_that_cannot_make_them_yet_equal_the_full_ranking() {
             doc(i, &title, &body, collection, &[["x", "y"][i as usize % 2]], due)
         })
         .collect();
-    let (_dir, index) = index_of(&docs);
+    // One thread: the count of scored cards is kept per thread.
+    let (_dir, index) = index_with_threads(&docs, 1);
     let scored = |req: &SearchRequest| {
         crate::coordination::SCORED.with(|n| n.set(0));
         let found = index.search(req, now()).unwrap();
@@ -716,7 +721,7 @@ fn an_unfinished_word_completes_to_its_most_common_continuations() {
     let (_dir, index) = index_of(&docs);
     let found = index.search(&SearchRequest { limit: 100, ..request("zeta") }, now()).unwrap();
     let slugs: Vec<&str> = found.hits.iter().map(|h| h.slug.as_str()).collect();
-    assert_eq!(found.total, crate::search::MAX_COMPLETIONS + 4, "the 64 most common of 71 completions");
+    assert_eq!(found.total, crate::completions::MAX_COMPLETIONS + 4, "the 64 most common of 71 completions");
     assert!((71..=75).all(|i| slugs.contains(&format!("card-{i}").as_str())), "{slugs:?}");
     assert!(slugs.contains(&"card-1") && !slugs.contains(&"card-70"), "ties: the first in order");
     // Typed in full, the rare word is found as itself.
@@ -762,4 +767,52 @@ fn words_typed_together_rank_cards_that_have_them_close_together_first() {
     // A first page of two (pruned) leaves out the card with the words far apart.
     let page = index.search(&SearchRequest { limit: 2, ..request("dielectric constant ") }, now()).unwrap();
     assert!(page.hits.iter().all(|h| h.slug != "card-1"), "{:?}", page.hits);
+}
+
+#[test]
+fn searching_segments_side_by_side_answers_what_one_thread_does() {
+    // Several segments (one commit each), with updates and deletes across them.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (index, _) = SearchIndex::open_with_threads(dir.path(), 1).unwrap();
+        let mut w = index.writer().unwrap();
+        for batch in 0..6 {
+            for i in (batch * 60 + 1)..=(batch * 60 + 60) {
+                let title = if i % 7 == 0 { format!("Deploy runbook {i}") } else { format!("Note {i}") };
+                let body = format!(
+                    "{} rollback {} deployment{} filler words here {}",
+                    "deploy ".repeat(i as usize % 4),
+                    ["alpha", "beta", "gamma"][i as usize % 3],
+                    if i % 5 == 0 { " of the release train" } else { "" },
+                    "more text ".repeat(i as usize % 9)
+                );
+                let due = [Some(30), Some(3), Some(-5), None][i as usize % 4];
+                w.upsert(&doc(i, &title, &body, ["eng", "ops"][i as usize % 2], &[["x", "y"][i as usize % 2]], due))
+                    .unwrap();
+            }
+            if batch > 0 {
+                w.delete(batch * 60 - 3);
+                w.upsert(&doc(batch * 60 - 10, "Deploy again", "deploy deploy rollback", "ops", &[], Some(30)))
+                    .unwrap();
+            }
+            w.commit(batch + 1).unwrap();
+        }
+    }
+    let (one, _) = SearchIndex::open_with_threads(dir.path(), 1).unwrap();
+    let (four, _) = SearchIndex::open_with_threads(dir.path(), 4).unwrap();
+    assert!(one.reader.searcher().segment_readers().len() >= 3, "several segments");
+    let answer = |index: &SearchIndex, req: &SearchRequest| {
+        let found = index.search(req, now()).unwrap();
+        let hits: Vec<(String, f32, String)> =
+            found.hits.into_iter().map(|h| (h.slug, h.score, h.snippet_html)).collect();
+        (found.total, hits, found.facets.collection, found.facets.tag, found.facets.status, found.suggestion)
+    };
+    for q in ["deploy", "deploy rollback", "\"release train\"", "deploy rollb", "deplyo", "runbook -alpha", ""] {
+        for (limit, offset) in [(5, 0), (10, 20), (400, 0)] {
+            let req = SearchRequest { limit, offset, ..request(q) };
+            assert_eq!(answer(&four, &req), answer(&one, &req), "{q:?} {limit}+{offset}");
+            let ops = SearchRequest { collection: Some("ops".into()), ..req };
+            assert_eq!(answer(&four, &ops), answer(&one, &ops), "{q:?} in ops");
+        }
+    }
 }
