@@ -2,10 +2,10 @@
 //! matches such a set as it is.
 //!
 //! A search runs its query twice (the counts over every match, then the page). A
-//! prefix's completions are dozens of words in most cards of a large index: read once
-//! into a bit set per segment, the second pass copies the set instead of reading every
-//! completion's postings again (which tantivy's `TermSetQuery` does through its term
-//! dictionary automaton on each pass).
+//! prefix's completions, or a typo's neighbours, are dozens of words in most cards of a
+//! large index: read once into a bit set per segment, the second pass copies the set
+//! instead of reading every word's postings again (which tantivy's `TermSetQuery` does
+//! through its term dictionary automaton on each pass).
 
 use std::fmt;
 use std::sync::Arc;
@@ -46,13 +46,13 @@ pub(crate) struct DocSetQuery {
 impl DocSetQuery {
     /// The documents with any of `terms` but without `except`, in each segment of `searcher`.
     /// Each segment is read on its own core.
-    pub fn any_except(searcher: &Searcher, terms: &[Term], except: &Term) -> tantivy::Result<DocSetQuery> {
+    pub fn any_except(searcher: &Searcher, terms: &[Term], except: Option<&Term>) -> tantivy::Result<DocSetQuery> {
         let read = |reader: &SegmentReader| -> tantivy::Result<(SegmentId, BitSet)> {
             let mut docs = BitSet::with_max_value(reader.max_doc());
             for term in terms {
                 insert_docs(reader, term, &mut docs)?;
             }
-            if docs.len() > 0 {
+            if let Some(except) = except.filter(|_| docs.len() > 0) {
                 for_each_doc(reader, except, |doc| docs.remove(doc))?;
             }
             Ok((reader.segment_id(), docs))

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::TopDocs;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Score, Searcher, TantivyDocument, Term};
 use verity_core::Status;
@@ -139,7 +137,7 @@ impl SearchIndex {
         if found.total < FEW_HITS && !plan.words.is_empty() {
             let mut near = NearWords::new();
             suggestion = self.suggest(&searcher, &mut near, &req.q, req, now);
-            let typos = self.typos(&searcher, &mut near, &plan.words);
+            let typos = self.typos(&searcher, &mut near, &plan.words)?;
             let corrected = suggestion.as_deref().and_then(|s| self.planner().plan(s));
             if !typos.is_empty() || corrected.is_some() {
                 // The corrected words, ranked like words (titles first) but far below the
@@ -296,13 +294,13 @@ impl SearchIndex {
         // Cards with the word itself already match exactly: no extra for a longer one.
         // Read once here, the matches serve both passes of the search (counts and page).
         let exact = Term::from_field_text(self.fields.words, &word);
-        let longer = DocSetQuery::any_except(searcher, &completions, &exact)?;
+        let longer = DocSetQuery::any_except(searcher, &completions, Some(&exact))?;
         Ok(Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT))))
     }
 
     /// Typo tolerance for long enough words that match nothing as written or stemmed:
     /// the known words one edit away (two for long words), each matching like a typo.
-    fn typos(&self, searcher: &Searcher, near: &mut NearWords, words: &[String]) -> Vec<Box<dyn Query>> {
+    fn typos(&self, searcher: &Searcher, near: &mut NearWords, words: &[String]) -> Result<Vec<Box<dyn Query>>> {
         let mut clauses: Vec<Box<dyn Query>> = Vec::new();
         for word in words.iter().take(MAX_TYPO_WORDS).filter_map(|w| self.raw_token(w)) {
             let len = word.chars().count();
@@ -318,10 +316,11 @@ impl SearchIndex {
                 .collect();
             if !terms.is_empty() {
                 // Like a fuzzy query: every typo match scores the same.
-                clauses.push(Box::new(BoostQuery::new(Box::new(TermSetQuery::new(terms)), TYPO_WEIGHT)));
+                let docs = DocSetQuery::any_except(searcher, &terms, None)?;
+                clauses.push(Box::new(BoostQuery::new(Box::new(docs), TYPO_WEIGHT)));
             }
         }
-        clauses
+        Ok(clauses)
     }
 
     /// A word as the unstemmed `words` field has it; `None` unless it is a single token.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tantivy::collector::Count;
 use tantivy::query::{FuzzyTermQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::{Searcher, SegmentReader, Term};
 
 use crate::query::{bare, has_syntax};
 use crate::tokenize::is_stop_word;
@@ -110,14 +110,25 @@ impl SearchIndex {
         let Ok(automaton) = FuzzyTermQuery::new(term, max_edits as u8, true).automaton() else {
             return Vec::new();
         };
-        let mut found: Vec<Neighbour> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        for segment in searcher.segment_readers() {
-            let Ok(inverted) = segment.inverted_index(self.fields.words) else { continue };
-            let Ok(mut terms) = inverted.terms().search(&automaton).into_stream() else { continue };
+        // Each segment's dictionary is walked on its own core.
+        let walk = |segment: &SegmentReader| -> tantivy::Result<Vec<String>> {
+            let inverted = segment.inverted_index(self.fields.words)?;
+            let mut terms = inverted.terms().search(&automaton).into_stream()?;
+            let mut words = Vec::new();
             while terms.advance() {
-                let Ok(text) = std::str::from_utf8(terms.key()) else { continue };
-                if !seen.insert(text.to_owned()) {
+                if let Ok(text) = std::str::from_utf8(terms.key()) {
+                    words.push(text.to_owned());
+                }
+            }
+            Ok(words)
+        };
+        let executor = searcher.index().search_executor();
+        let Ok(per_segment) = executor.map(walk, searcher.segment_readers().iter()) else { return Vec::new() };
+        let mut found: Vec<Neighbour> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for words in &per_segment {
+            for text in words {
+                if !seen.insert(text) {
                     continue;
                 }
                 let candidate: Vec<char> = text.chars().collect();
