@@ -1,6 +1,7 @@
-//! What counting needs to know about every card of a segment — its collection, its tags
-//! and the dates that decide its status — read from the segment's columns once, when a
-//! reload brings the segment in (a tantivy [`Warmer`]), and kept while it lives.
+//! What counting and ranking need to know about every card of a segment — its
+//! collection, its tags, the dates that decide its status and when it was last updated —
+//! read from the segment's columns once, when a reload brings the segment in (a tantivy
+//! [`Warmer`]), and kept while it lives.
 //!
 //! Counting the facets of a search reads these plain arrays for each match. Through
 //! tantivy's facet collectors and column readers the counts took half of a multi-word
@@ -19,7 +20,7 @@ use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SearcherGeneration, SegmentReader, Warmer};
 use verity_core::Status;
 
-use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED};
+use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
 use crate::status_facet::status_of;
 
 /// No collection (never the case for a card, but a document may lack the field).
@@ -36,6 +37,8 @@ pub struct SegmentFacts {
     trusted: Vec<bool>,
     due_soon_at: Vec<i64>,
     due_at: Vec<i64>,
+    /// For ranking: recency breaks ties (see `top`).
+    updated_at: Vec<i64>,
     /// Counts over every document of the segment (deleted ones included).
     collection_totals: Vec<u64>,
     tag_totals: Vec<u64>,
@@ -71,6 +74,7 @@ impl SegmentFacts {
         tag_starts.push(tags.len() as u32);
         let ff = segment.fast_fields();
         let (trusted, due_soon_at, due_at) = (ff.u64(TRUSTED)?, ff.i64(DUE_SOON_AT)?, ff.i64(DUE_AT)?);
+        let updated_at = ff.i64(UPDATED_AT)?;
         let docs = 0..max_doc as DocId;
         let mut facts = SegmentFacts {
             collection,
@@ -80,7 +84,8 @@ impl SegmentFacts {
             tag_names: names(&tag_reader)?,
             trusted: docs.clone().map(|d| trusted.first(d).unwrap_or(0) != 0).collect(),
             due_soon_at: docs.clone().map(|d| due_soon_at.first(d).unwrap_or(0)).collect(),
-            due_at: docs.map(|d| due_at.first(d).unwrap_or(0)).collect(),
+            due_at: docs.clone().map(|d| due_at.first(d).unwrap_or(0)).collect(),
+            updated_at: docs.map(|d| updated_at.first(d).unwrap_or(0)).collect(),
             collection_totals: Vec::new(),
             tag_totals: Vec::new(),
             untrusted: 0,
@@ -124,6 +129,10 @@ impl SegmentFacts {
     pub fn status(&self, doc: DocId, now: i64) -> Status {
         let d = doc as usize;
         status_of(now, u64::from(self.trusted[d]), self.due_soon_at[d], self.due_at[d])
+    }
+
+    pub fn updated_at(&self, doc: DocId) -> i64 {
+        self.updated_at[doc as usize]
     }
 }
 

@@ -192,7 +192,7 @@ impl SearchIndex {
     ) -> Result<Found> {
         let limit = req.limit.max(1);
         let tally = TallyCollector { facts: &self.facts, now: now.timestamp() };
-        let top = |pruning| TopRanked { limit, offset: req.offset, now: now.timestamp(), pruning };
+        let top = |pruning| TopRanked { facts: &self.facts, limit, offset: req.offset, now: now.timestamp(), pruning };
         let ranked = |top: Vec<Ranked>| top.into_iter().map(|r| (r.score, r.address)).collect();
         let (page, tally) = match order {
             PageOrder::Newest => {

@@ -816,3 +816,36 @@ fn searching_segments_side_by_side_answers_what_one_thread_does() {
         }
     }
 }
+
+#[test]
+fn equally_good_matches_come_newest_first_across_segments_and_updates() {
+    // Thirty cards that match three typed letters only as the start of a longer word,
+    // all equally well: the page is the newest ones, whatever segment they are in.
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    let card = |i: i64, days_ago: i64| {
+        let mut d = doc(i, &format!("Note {i}"), "About escalations.", "ops", &[], Some(60));
+        d.updated_at = now() - Duration::days(days_ago);
+        d
+    };
+    for batch in 0..3 {
+        for i in (batch * 10 + 1)..=(batch * 10 + 10) {
+            // Newer with every card, but the middle batch is the oldest.
+            let days_ago = if batch == 1 { 500 + i } else { 100 - i };
+            w.upsert(&card(i, days_ago)).unwrap();
+        }
+        w.commit(batch + 1).unwrap();
+    }
+    // An old card edited today comes first.
+    w.upsert(&card(3, 0)).unwrap();
+    w.commit(4).unwrap();
+    index.reload().unwrap();
+    let page = |offset| {
+        let found = index.search(&SearchRequest { limit: 5, offset, ..request("esc") }, now()).unwrap();
+        assert_eq!(found.total, 30);
+        found.hits.into_iter().map(|h| h.slug).collect::<Vec<_>>()
+    };
+    let expected: Vec<String> = [3, 30, 29, 28, 27, 26, 25, 24, 23, 22].iter().map(|i| format!("card-{i}")).collect();
+    assert_eq!([page(0), page(5)].concat(), expected);
+}

@@ -2,23 +2,25 @@
 //! are vouched for before unverified and stale ones; then the most recently updated.
 //!
 //! tantivy's `TopDocs::tweak_score` computes the whole sort key for every match; here
-//! the verification columns are read only for a match whose relevance could still enter
-//! the page, which at 100k cards is a small share of them.
+//! the status and recency are looked up only for a match whose relevance could still
+//! enter the page, from the segment's warmed facts (plain arrays): when every match
+//! scores the same (three letters typed, matched only as the start of longer words),
+//! that is every match, and reading tantivy's columns for each was most of the search.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 use verity_core::Status;
 
 use crate::coordination::{Pruning, relevance};
-use crate::schema::{DUE_AT, DUE_SOON_AT, TRUSTED, UPDATED_AT};
-use crate::status_facet::status_of;
+use crate::facts::{Facts, SegmentFacts};
 
 /// The `limit` best matches after skipping `offset`, best first.
-pub struct TopRanked {
+pub struct TopRanked<'a> {
+    pub facts: &'a Facts,
     pub limit: usize,
     pub offset: usize,
     pub now: i64,
@@ -71,20 +73,17 @@ fn trust_rank(status: Status) -> u8 {
     }
 }
 
-impl Collector for TopRanked {
+impl Collector for TopRanked<'_> {
     type Fruit = Vec<Ranked>;
     type Child = SegmentTopRanked;
 
     fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTopRanked> {
-        let ff = reader.fast_fields();
         Ok(SegmentTopRanked {
             segment,
             now: self.now,
             keep: self.limit + self.offset,
-            trusted: ff.u64(TRUSTED)?,
-            due_soon_at: ff.i64(DUE_SOON_AT)?,
-            due_at: ff.i64(DUE_AT)?,
-            updated_at: ff.i64(UPDATED_AT)?,
+            facts: self.facts.of(reader)?,
+            told: i64::MIN,
             best: BinaryHeap::new(),
             pruning: self.pruning.clone(),
         })
@@ -105,10 +104,9 @@ pub struct SegmentTopRanked {
     segment: SegmentOrdinal,
     now: i64,
     keep: usize,
-    trusted: Column<u64>,
-    due_soon_at: Column<i64>,
-    due_at: Column<i64>,
-    updated_at: Column<i64>,
+    facts: Arc<SegmentFacts>,
+    /// The relevance last told to `pruning`.
+    told: i64,
     /// The worst kept match on top.
     best: BinaryHeap<Reverse<Ranked>>,
     pruning: Option<Pruning>,
@@ -123,16 +121,10 @@ impl SegmentCollector for SegmentTopRanked {
         if full && self.best.peek().is_some_and(|Reverse(worst)| relevance < worst.relevance) {
             return;
         }
-        let status = status_of(
-            self.now,
-            self.trusted.first(doc).unwrap_or(0),
-            self.due_soon_at.first(doc).unwrap_or(0),
-            self.due_at.first(doc).unwrap_or(0),
-        );
         let ranked = Ranked {
             relevance,
-            trust: trust_rank(status),
-            updated_at: self.updated_at.first(doc).unwrap_or(0),
+            trust: trust_rank(self.facts.status(doc, self.now)),
+            updated_at: self.facts.updated_at(doc),
             score,
             address: DocAddress::new(self.segment, doc),
         };
@@ -144,12 +136,15 @@ impl SegmentCollector for SegmentTopRanked {
             *worst = Reverse(ranked);
         }
         // A full page here means the whole index has that many cards at least this good:
-        // a card below the worst of them cannot make the page, in any segment.
+        // a card below the worst of them cannot make the page, in any segment. Told only
+        // when it rises: the threshold is shared by the threads searching other segments.
         if let Some(pruning) = &self.pruning
             && self.best.len() >= self.keep
             && let Some(Reverse(worst)) = self.best.peek()
+            && worst.relevance > self.told
         {
             pruning.raise(worst.relevance);
+            self.told = worst.relevance;
         }
     }
 
