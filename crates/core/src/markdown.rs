@@ -100,7 +100,13 @@ pub fn render_linked(markdown: &str, resolve: &dyn Fn(&str) -> Option<String>) -
     SafeHtml(SANITIZER.clean(&html).to_string())
 }
 
-/// The targets of the card's `[[wiki links]]`, as written, without duplicates.
+/// At most this many distinct `[[wiki links]]` of a card are resolved; the rest render as
+/// unresolved links. A person writes a few dozen; tens of thousands only make a save or a
+/// preview hold a database connection.
+pub const MAX_WIKILINKS: usize = 500;
+
+/// The targets of the card's `[[wiki links]]`, as written, without duplicates, in the
+/// order they first appear, at most [`MAX_WIKILINKS`] of them.
 pub fn wikilinks(markdown: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     // Every wiki link opens with `[[`; most cards have none, and parsing a long page
@@ -108,11 +114,15 @@ pub fn wikilinks(markdown: &str) -> Vec<String> {
     if !markdown.contains("[[") {
         return out;
     }
+    let mut seen = std::collections::HashSet::new();
     for event in Parser::new_ext(markdown, options()) {
         if let Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, dest_url, .. }) = event {
-            let target = dest_url.trim().to_owned();
-            if !target.is_empty() && target.len() <= 300 && !out.contains(&target) {
-                out.push(target);
+            let target = dest_url.trim();
+            if !target.is_empty() && target.len() <= 300 && seen.insert(target.to_owned()) {
+                out.push(target.to_owned());
+                if out.len() == MAX_WIKILINKS {
+                    break;
+                }
             }
         }
     }
@@ -247,6 +257,16 @@ mod tests {
         .into_string();
         assert!(!html.contains("badge") && !html.contains("pill"), "{html}");
         assert!(html.contains(r#"type="checkbox""#) && html.contains("disabled"), "{html}");
+    }
+
+    #[test]
+    fn wiki_links_are_deduplicated_and_capped() {
+        let many: String = (0..MAX_WIKILINKS + 100).map(|i| format!("[[w{i}]] [[w{i}]] ")).collect();
+        let found = wikilinks(&many);
+        assert_eq!(found.len(), MAX_WIKILINKS);
+        assert_eq!(found[0], "w0");
+        assert_eq!(found[MAX_WIKILINKS - 1], format!("w{}", MAX_WIKILINKS - 1));
+        assert_eq!(wikilinks("[[a]] [[b]] [[a]] [[ b ]]"), vec!["a", "b"]);
     }
 
     #[test]

@@ -759,25 +759,37 @@ pub fn backlinks(conn: &mut DbConnection, card: &Card, hidden: &[i64]) -> Result
 }
 
 /// Which live card each wiki-link target names: a slug, an exact title, or a title that
-/// slugifies to a card's slug. Cards in `hidden` collections are not linked to (as if
-/// they did not exist). Returns (target as written, slug).
+/// slugifies to a card's slug (first match in that order; the oldest card among equals).
+/// Cards in `hidden` collections are not linked to (as if they did not exist). One query
+/// for all targets. Returns (target as written, slug).
 pub fn resolve_links(conn: &mut DbConnection, targets: &[String], hidden: &[i64]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for target in targets {
-        let as_slug = verity_core::Slug::from_text(target, "card").into_string();
-        let found: Option<String> = cards::table
-            .filter(cards::archived_at.is_null())
-            .filter(cards::collection_id.ne_all(hidden))
-            .filter(cards::slug.eq(target).or(cards::title.eq(target)).or(cards::slug.eq(&as_slug)))
-            .select(cards::slug)
-            .order(cards::id.asc())
-            .first(conn)
-            .optional()?;
-        if let Some(slug) = found {
-            out.push((target.clone(), slug));
-        }
+    if targets.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let as_slugs: Vec<String> =
+        targets.iter().map(|t| verity_core::Slug::from_text(t, "card").into_string()).collect();
+    let candidates: Vec<(i64, String, String)> = cards::table
+        .filter(cards::archived_at.is_null())
+        .filter(cards::collection_id.ne_all(hidden))
+        .filter(cards::slug.eq_any(targets).or(cards::title.eq_any(targets)).or(cards::slug.eq_any(&as_slugs)))
+        .select((cards::id, cards::slug, cards::title))
+        .order(cards::id.asc())
+        .load(conn)?;
+    let mut by_slug: HashMap<&str, &str> = HashMap::new();
+    let mut by_title: HashMap<&str, &str> = HashMap::new();
+    for (_, slug, title) in &candidates {
+        by_slug.entry(slug.as_str()).or_insert(slug.as_str());
+        by_title.entry(title.as_str()).or_insert(slug.as_str());
+    }
+    Ok(targets
+        .iter()
+        .zip(&as_slugs)
+        .filter_map(|(target, as_slug)| {
+            let found = by_slug.get(target.as_str()).or_else(|| by_title.get(target.as_str()));
+            let found = found.or_else(|| by_slug.get(as_slug.as_str()))?;
+            Some((target.clone(), (*found).to_owned()))
+        })
+        .collect())
 }
 
 /// A line of the archive: (slug, title, collection, archived at).
