@@ -142,6 +142,7 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
+        .wrap(actix_web::middleware::from_fn(crate::panics::catch))
         .wrap(actix_web::middleware::from_fn(crate::csrf::guard))
         .wrap(security_headers())
         .wrap(tracing_actix_web::TracingLogger::default())

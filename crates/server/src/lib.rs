@@ -14,6 +14,7 @@ pub mod health;
 pub mod import;
 pub mod indexer;
 pub mod limits;
+pub mod panics;
 pub mod reminders;
 pub mod routes;
 pub mod service;

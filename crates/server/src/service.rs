@@ -4,6 +4,7 @@
 
 use verity_core::role::Level;
 use verity_core::{Interval, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};
+use verity_store::attachments::{self, AttachmentRef};
 use verity_store::cards::{self, Card, CardEdit, CardMeta, EditOutcome, NewCard, Saved};
 use verity_store::users::{self, User};
 use verity_store::verification::{self, Request};
@@ -84,7 +85,7 @@ pub fn create_card(
             return Err(ApiError::Forbidden("you may not add cards to this collection"));
         }
         let new = NewCard {
-            slug: Slug::from_text(&content.title, "card"),
+            slug: new_slug(&access, &content.title),
             collection_id: collection.id,
             title: content.title,
             body: content.body,
@@ -98,11 +99,27 @@ pub fn create_card(
             message: message.to_owned(),
             source_path: None,
         };
-        Ok(cards::create(c, new, now)?)
+        let body = new.body.clone();
+        let saved = cards::create(c, new, now)?;
+        grant_attachments(c, &access, saved.card.id, &body)?;
+        Ok(saved)
     })?;
     state.indexer.wake();
     state.sync_card(saved.card.id);
     Ok(saved)
+}
+
+/// The slug of a card made in the app: its title's, then `-2`, `-3`… when taken. For
+/// someone who may not see every collection that would tell them a hidden card holds the
+/// name (`merger-plans-2`), so their cards always get a random suffix instead
+/// (`merger-plans-k3x9q2`), whatever exists.
+fn new_slug(access: &Access, title: &str) -> Slug {
+    let natural = Slug::from_text(title, "card");
+    if access.sees_everything() {
+        return natural;
+    }
+    let suffix = crate::auth::random_string(6).to_lowercase();
+    Slug::parse(&format!("{natural}-{suffix}")).unwrap_or(natural)
 }
 
 /// What a save did.
@@ -159,7 +176,9 @@ pub fn update_card(
             // A person saves the card after a conflict with its file: resolved.
             cards::set_sync_conflict(c, card.id, false)?;
         }
+        let body = edit.body.clone();
         let outcome = cards::edit(c, card.id, edit, now)?;
+        grant_attachments(c, &access, card.id, &body)?;
         if !and_verify {
             return Ok(Update { outcome, merged });
         }
@@ -208,6 +227,27 @@ fn merge(c: &mut DbConnection, head: &Card, base_rev: i32, mine: Content) -> Res
     };
     let body = diffy::merge(&base.body, &mine.body, &head.body).map_err(|_| conflict())?;
     Ok(Content { title, body, tags })
+}
+
+/// Lets a card show the attachments its new body refers to, to everyone who may read the
+/// card — but only those the person saving could read themselves. Writing another
+/// attachment's URL into a card publishes nothing.
+fn grant_attachments(c: &mut DbConnection, access: &Access, card_id: i64, body: &str) -> Result<(), StoreError> {
+    for reference in attachments::references(body) {
+        let Some(found) = attachments::find(c, reference)? else { continue };
+        if !attachments::is_granted(c, found.id, card_id)? && may_read_attachment(c, access, &found)? {
+            attachments::grant(c, found.id, card_id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whoever uploaded an attachment may read it, as may admins and the readers of a card
+/// that shows it through a grant.
+pub fn may_read_attachment(c: &mut DbConnection, access: &Access, file: &AttachmentRef) -> Result<bool, StoreError> {
+    Ok(access.user.role == Role::Admin
+        || file.uploaded_by == access.user.username
+        || attachments::is_shown(c, file, &access.hidden_ids())?)
 }
 
 /// Makes an old revision's content the newest revision (nothing is ever rewritten).
@@ -285,6 +325,15 @@ pub fn assign_verifier(
     Ok(saved)
 }
 
+/// Whether the person named may read cards in a collection now (an unknown or disabled
+/// account may not).
+fn may_read(c: &mut DbConnection, username: &str, collection_id: i64) -> Result<bool, StoreError> {
+    match users::find(c, username)? {
+        Some(person) if !person.disabled => Ok(Access::load(c, &person)?.level(collection_id).is_some()),
+        _ => Ok(false),
+    }
+}
+
 /// Anyone who can read a card may ask its verifier to look; the verifier is notified.
 pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: &str) -> Result<Request, ApiError> {
     let comment = comment.trim();
@@ -302,7 +351,10 @@ pub fn request_verification(state: &AppState, user: &User, slug: &str, comment: 
         let title = format!("Verification requested: {}", card.title);
         let body = format!("{} asks you to check /cards/{}: {comment}", user.username, card.slug);
         for person in people.iter().filter(|p| **p != user.username) {
-            reminders::notify(c, person, "verification_request", &title, &body, now)?;
+            // A verifier group may hold people who may not read this card: they hear nothing.
+            if may_read(c, person, card.collection_id)? {
+                reminders::notify(c, person, "verification_request", &title, &body, now)?;
+            }
         }
         Ok(request)
     })
@@ -326,14 +378,17 @@ pub fn answer_request(state: &AppState, user: &User, slug: &str, id: i64, answer
             return Err(ApiError::NotFound(format!("verification request {id} not found")));
         }
         let answered = verification::answer(c, id, &user.username, answer, now)?;
-        reminders::notify(
-            c,
-            &request.requested_by,
-            "request_answered",
-            &format!("Answered: {}", card.title),
-            answer,
-            now,
-        )?;
+        // The asker may have lost access to the card since: then the answer stays on the card.
+        if may_read(c, &request.requested_by, card.collection_id)? {
+            reminders::notify(
+                c,
+                &request.requested_by,
+                "request_answered",
+                &format!("Answered: {}", card.title),
+                answer,
+                now,
+            )?;
+        }
         Ok(answered)
     })
 }

@@ -88,6 +88,63 @@ struct CardRow {
     sync_conflict: i32,
 }
 
+/// A card's row without its body, for lists that never show it (a body may be 2 MB).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cards)]
+struct CardSummaryRow {
+    id: i64,
+    slug: String,
+    collection_id: i64,
+    title: String,
+    owner: Option<String>,
+    verifier: Option<String>,
+    verify_every_days: i32,
+    verified_at: Option<NaiveDateTime>,
+    verified_by: Option<String>,
+    verified_rev: Option<i32>,
+    trusted: i32,
+    head_rev: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    source_path: Option<String>,
+    extra: String,
+    archived_at: Option<NaiveDateTime>,
+    source_hash: Option<String>,
+    source_rev: Option<i32>,
+    sync_conflict: i32,
+}
+
+impl CardSummaryRow {
+    /// The full row with an empty body.
+    fn without_body(self) -> CardRow {
+        CardRow {
+            id: self.id,
+            slug: self.slug,
+            collection_id: self.collection_id,
+            title: self.title,
+            body: String::new(),
+            owner: self.owner,
+            verifier: self.verifier,
+            verify_every_days: self.verify_every_days,
+            verified_at: self.verified_at,
+            verified_by: self.verified_by,
+            verified_rev: self.verified_rev,
+            trusted: self.trusted,
+            head_rev: self.head_rev,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+            source_path: self.source_path,
+            extra: self.extra,
+            archived_at: self.archived_at,
+            source_hash: self.source_hash,
+            source_rev: self.source_rev,
+            sync_conflict: self.sync_conflict,
+        }
+    }
+}
+
 impl CardRow {
     fn into_card(self, collection: String, tags: Vec<String>) -> Result<Card> {
         let interval =
@@ -530,16 +587,18 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     q
 }
 
-/// One page of live cards and the number of all that match.
+/// One page of live cards and the number of all that match. Lists never show a body, so
+/// the cards come without one (`body` is empty).
 pub fn list(conn: &mut DbConnection, query: &ListQuery, now: DateTime<Utc>) -> Result<(i64, Vec<Card>)> {
     let total: i64 = filtered(query, now).count().get_result(conn)?;
-    let page = filtered(query, now).select((CardRow::as_select(), collections::slug));
+    let page = filtered(query, now).select((CardSummaryRow::as_select(), collections::slug));
     let page = match query.order {
         Order::Recent => page.order((cards::updated_at.desc(), cards::id.desc())),
         Order::Title => page.order((cards::title.asc(), cards::id.asc())),
         Order::Oldest => page.order(cards::id.asc()),
     };
-    let rows = page.limit(query.limit).offset(query.offset).load::<(CardRow, String)>(conn)?;
+    let rows = page.limit(query.limit).offset(query.offset).load::<(CardSummaryRow, String)>(conn)?;
+    let rows = rows.into_iter().map(|(row, collection)| (row.without_body(), collection)).collect();
     Ok((total, assemble(conn, rows)?))
 }
 
@@ -578,6 +637,11 @@ const REVISION_COLUMNS: (
     card_revisions::message,
     card_revisions::created_at,
 );
+
+/// How many revisions a card has.
+pub fn revision_count(conn: &mut DbConnection, card_id: i64) -> Result<i64> {
+    Ok(card_revisions::table.filter(card_revisions::card_id.eq(card_id)).count().get_result(conn)?)
+}
 
 /// Every revision of a card, newest first.
 pub fn revisions(conn: &mut DbConnection, card_id: i64) -> Result<Vec<Revision>> {
@@ -703,12 +767,14 @@ pub fn sync_conflicts(conn: &mut DbConnection) -> Result<Vec<(String, String, Op
 }
 
 /// Records the card's `[[wiki link]]` targets (lower-cased), for backlinks, and the
-/// attachments it shows (as their `/attachments/ID` paths), for who may fetch them.
+/// attachments it shows (as their `/attachments/KEY` paths), for who may fetch them.
 fn replace_links(conn: &mut DbConnection, id: i64, body: &str) -> Result<()> {
     diesel::delete(card_links::table.filter(card_links::card_id.eq(id))).execute(conn)?;
     let mut targets: Vec<String> =
         verity_core::markdown::wikilinks(body).into_iter().map(|t| t.to_lowercase()).collect();
-    targets.extend(attachment_ids(body).into_iter().map(attachment_path));
+    targets.extend(
+        crate::attachments::references(body).into_iter().map(|r| format!("{}{r}", crate::attachments::URL_PREFIX)),
+    );
     targets.sort();
     targets.dedup();
     for target in targets {
@@ -717,31 +783,6 @@ fn replace_links(conn: &mut DbConnection, id: i64, body: &str) -> Result<()> {
             .execute(conn)?;
     }
     Ok(())
-}
-
-fn attachment_path(id: i64) -> String {
-    format!("/attachments/{id}")
-}
-
-/// The attachment ids a body refers to (`/attachments/ID`).
-pub fn attachment_ids(body: &str) -> Vec<i64> {
-    body.match_indices("/attachments/")
-        .filter_map(|(at, m)| {
-            let digits: String = body[at + m.len()..].chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .collect()
-}
-
-/// Does a live card outside `hidden` collections show attachment `id`?
-pub fn attachment_is_shown(conn: &mut DbConnection, id: i64, hidden: &[i64]) -> Result<bool> {
-    let n: i64 = card_links::table
-        .inner_join(cards::table)
-        .filter(card_links::target.eq(attachment_path(id)).and(cards::archived_at.is_null()))
-        .filter(cards::collection_id.ne_all(hidden))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }
 
 /// Live cards outside `hidden` collections that link to `card` by its slug or its
@@ -766,8 +807,7 @@ pub fn resolve_links(conn: &mut DbConnection, targets: &[String], hidden: &[i64]
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let as_slugs: Vec<String> =
-        targets.iter().map(|t| verity_core::Slug::from_text(t, "card").into_string()).collect();
+    let as_slugs: Vec<String> = targets.iter().map(|t| verity_core::Slug::from_text(t, "card").into_string()).collect();
     let candidates: Vec<(i64, String, String)> = cards::table
         .filter(cards::archived_at.is_null())
         .filter(cards::collection_id.ne_all(hidden))

@@ -192,6 +192,14 @@ diesel::table! {
         data -> Text,
         uploaded_by -> Text,
         created_at -> Timestamp,
+        url_key -> Text,
+    }
+}
+
+diesel::table! {
+    attachment_grants (attachment_id, card_id) {
+        attachment_id -> BigInt,
+        card_id -> BigInt,
     }
 }
 
@@ -236,6 +244,8 @@ diesel::table! {
 }
 
 diesel::joinable!(card_links -> cards (card_id));
+diesel::joinable!(attachment_grants -> attachments (attachment_id));
+diesel::joinable!(attachment_grants -> cards (card_id));
 diesel::joinable!(collection_access -> collections (collection_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
@@ -260,6 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_snapshots,
     card_links,
     attachments,
+    attachment_grants,
     search_log,
     collection_access,
     api_tokens,

@@ -22,7 +22,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn configure_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/attachments/{id}", web::get().to(serve));
+    cfg.route("/attachments/{reference}", web::get().to(serve));
 }
 
 /// The type of some bytes, and whether browsers may show it inline (images only).
@@ -67,37 +67,42 @@ async fn api_upload(
     let size = bytes.len();
     let now = state.clock.now();
     let st = state.clone();
-    let id =
-        web::block(move || st.store.write(|c| attachments::store(c, &sha, content_type, &bytes, &user.username, now)))
-            .await??;
-    Ok(HttpResponse::Created().json(
-        json!({"url": format!("/attachments/{id}"), "content_type": content_type, "size": size, "inline": inline}),
-    ))
+    // 128 random bits: a URL nobody can guess or count up to.
+    let key = format!("{:032x}", rand::random::<u128>());
+    let stored = web::block(move || {
+        st.store.write(|c| attachments::store(c, &sha, content_type, &bytes, &user.username, now, &key))
+    })
+    .await??;
+    Ok(HttpResponse::Created()
+        .json(json!({"url": stored.url(), "content_type": content_type, "size": size, "inline": inline})))
 }
 
-/// An attachment is served to whoever uploaded it and to whoever may read a card that
-/// shows it; to anyone else it does not exist.
+/// An attachment is served to whoever uploaded it, to admins, and to whoever may read a
+/// card that shows it through a grant (see [`crate::service::grant_attachments`]); to
+/// anyone else it does not exist.
 async fn serve(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
-    id: web::Path<i64>,
+    reference: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let reference = reference.into_inner();
     let st = state.clone();
     let file = web::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
-            let file = attachments::get(c, id)?;
-            let hidden = Access::load(c, &user)?.hidden_ids();
-            let allowed = user.role == verity_core::Role::Admin
-                || file.uploaded_by == user.username
-                || verity_store::cards::attachment_is_shown(c, id, &hidden)?;
-            if allowed { Ok(file) } else { Err(ApiError::NotFound(format!("attachment {id} not found"))) }
+            let not_found = || ApiError::NotFound("attachment not found".into());
+            let found = attachments::find(c, &reference)?.ok_or_else(not_found)?;
+            let access = Access::load(c, &user)?;
+            if !crate::service::may_read_attachment(c, &access, &found)? {
+                return Err(not_found());
+            }
+            Ok(attachments::get(c, found.id)?)
         })
     })
     .await??;
     // Decided again from the bytes: what is stored never widens what is shown.
     let (content_type, inline) = sniff(&file.bytes);
-    let disposition = if inline { "inline".to_owned() } else { format!("attachment; filename=\"attachment-{id}\"") };
+    let disposition =
+        if inline { "inline".to_owned() } else { format!("attachment; filename=\"attachment-{}\"", file.key) };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, disposition))

@@ -174,7 +174,7 @@ async fn show_card(
             let access = Access::load(c, &user)?;
             let card = access.card(c, &slug, Level::Read)?;
             let hidden = access.hidden_ids();
-            let revisions = cards::revisions(c, card.id)?.len();
+            let revisions = cards::revision_count(c, card.id)?;
             let may_verify = access.may_verify(c, &card)?;
             let html =
                 service::render_with_links(c, markdown::without_title_heading(&card.body, &card.title), &hidden)?;
@@ -610,6 +610,9 @@ async fn show_queue(
 }
 
 /// Verifies every selected card (the form repeats `slug`), then shows the queue again.
+/// The most cards one "verify selected" may carry (each is its own transaction).
+const MAX_VERIFY_AT_ONCE: usize = 500;
+
 async fn verify_many(
     state: web::Data<AppState>,
     PageUser(nav): PageUser,
@@ -620,6 +623,13 @@ async fn verify_many(
     let mut slugs: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "slug").map(|(_, v)| v).collect();
     slugs.sort();
     slugs.dedup();
+    if slugs.len() > MAX_VERIFY_AT_ONCE {
+        return Err(ApiError::Invalid(format!(
+            "at most {MAX_VERIFY_AT_ONCE} cards can be verified at once; {} were sent",
+            slugs.len()
+        ))
+        .into());
+    }
     let st = state.clone();
     // Each card is its own verification: one the user may not verify (reassigned in the
     // meantime) is skipped, not a reason to drop the others.

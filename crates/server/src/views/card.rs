@@ -21,7 +21,7 @@ pub struct CardPage<'a> {
     pub nav: &'a Nav,
     pub card: &'a Card,
     pub html_body: &'a SafeHtml,
-    pub revisions: usize,
+    pub revisions: i64,
     pub panel: &'a VerificationPanel,
     pub backlinks: &'a [(String, String)],
     /// Cards like this one: (slug, title).
