@@ -76,11 +76,21 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR the board's chart";
 /// viewer after an editor writes its path (or every id) into an open card.
 #[actix_web::test]
 async fn attachments_cannot_be_reached_by_writing_their_path_into_an_open_card() {
-    let app = TestApp::new().await;
+    probing_attachments_finds_nothing(TestApp::new().await).await;
+}
+
+#[actix_web::test]
+async fn attachments_cannot_be_reached_by_writing_their_path_into_an_open_card_on_postgres() {
+    let Some(app) = TestApp::on(crate::support::Backend::Postgres).await else {
+        eprintln!("skipped: VERITY_TEST_DATABASE_URL is not set");
+        return;
+    };
+    probing_attachments_finds_nothing(app).await;
+}
+
+async fn probing_attachments_finds_nothing(app: TestApp) {
     let People { vera, eve } = the_issues_setup(&app).await;
     let url = upload_as(&app, &app.token).await;
-    let key = url.strip_prefix("/attachments/").unwrap();
-    assert!(key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()), "an unguessable URL, not an id: {url}");
     edit_body(&app, "merger-plans", &format!("The deal: ![chart]({url})")).await;
     assert_eq!(get_as(&app, &url, &vera).await, StatusCode::NOT_FOUND);
 
@@ -92,6 +102,8 @@ async fn attachments_cannot_be_reached_by_writing_their_path_into_an_open_card()
         assert_eq!(get_as(&app, path, &eve).await, StatusCode::NOT_FOUND, "{path} reached eve");
     }
     assert_eq!(get_as(&app, &url, &app.token).await, StatusCode::OK, "the admin still reads it");
+    let key = url.strip_prefix("/attachments/").unwrap();
+    assert!(key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()), "an unguessable URL, not an id: {url}");
 
     // Someone who may read it publishing it in an open card does share it.
     create_as(&app, &app.token, "general", "Board chart", &format!("![chart]({url})")).await;

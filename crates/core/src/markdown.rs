@@ -78,16 +78,29 @@ pub fn render(markdown: &str) -> SafeHtml {
 }
 
 /// Renders like [`render`], turning `[[Card title]]` and `[[slug]]` (and `[[target|label]]`)
-/// into links to the card `resolve` names, or into links marked `missing`.
+/// into links to the card `resolve` names, or into links marked `missing`. Past the first
+/// [`MAX_WIKILINKS`] distinct targets, wiki links stay as the text they were written as.
 pub fn render_linked(markdown: &str, resolve: &dyn Fn(&str) -> Option<String>) -> SafeHtml {
+    let mut targets = std::collections::HashSet::new();
+    // Whether the wiki link being rendered is plain text (past the cap).
+    let mut as_text = false;
     let events = Parser::new_ext(markdown, options()).map(|event| match event {
         Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, dest_url, .. }) => {
             let target = dest_url.trim();
+            as_text = targets.len() >= MAX_WIKILINKS && !targets.contains(target);
+            if as_text {
+                return Event::Text("[[".into());
+            }
+            targets.insert(target.to_owned());
             let (href, class) = match resolve(target) {
                 Some(slug) => (format!("/cards/{slug}"), "wikilink"),
                 None => (format!("/search?q={}", percent_encode(target)), "wikilink missing"),
             };
             Event::InlineHtml(format!(r#"<a class="{class}" href="{}">"#, escape_attr(&href)).into())
+        }
+        Event::End(TagEnd::Link) if as_text => {
+            as_text = false;
+            Event::Text("]]".into())
         }
         Event::End(TagEnd::Link) => Event::InlineHtml("</a>".into()),
         other => other,
@@ -267,6 +280,10 @@ mod tests {
         assert_eq!(found[0], "w0");
         assert_eq!(found[MAX_WIKILINKS - 1], format!("w{}", MAX_WIKILINKS - 1));
         assert_eq!(wikilinks("[[a]] [[b]] [[a]] [[ b ]]"), vec!["a", "b"]);
+        let html = render_linked(&many, &|t| (t == "w0").then(|| "w0".to_owned())).into_string();
+        assert_eq!(html.matches("<a ").count(), 2 * MAX_WIKILINKS, "every link to the first targets");
+        assert!(html.contains(r#"<a class="wikilink" href="/cards/w0""#));
+        assert!(html.contains(&format!("[[w{}]] [[w{}]]", MAX_WIKILINKS, MAX_WIKILINKS)), "the rest stay text");
     }
 
     #[test]

@@ -100,6 +100,7 @@ fn every_save_appends_an_immutable_revision() {
             vec![(3, "v3"), (2, "v2"), (1, "v1")]
         );
         assert_eq!(store.read(|c| cards::revision(c, id, 1)).unwrap().tags, vec!["alpha", "beta"]);
+        assert_eq!(store.read(|c| cards::revision_count(c, id)).unwrap(), 3);
         let card = store.read(|c| cards::by_slug(c, "deploy")).unwrap();
         assert_eq!((card.head_rev, card.body.as_str(), card.tags.clone()), (3, "v3", vec!["alpha".to_string()]));
         // Three mutations, three changes, in order.
@@ -251,4 +252,20 @@ fn reopening_runs_no_migration_twice_and_keeps_data() {
     let store = Store::open(url).unwrap();
     store.write(|c| cards::create(c, new_card(col, "kept", "x"), t0())).unwrap();
     assert_eq!(Store::open(url).unwrap().read(|c| cards::by_slug(c, "kept")).unwrap().body, "x");
+}
+
+#[test]
+fn lists_leave_bodies_out() {
+    on_every_backend(|store| {
+        let col = collection(store);
+        let long = "a line of the card's body\n".repeat(10_000);
+        store.write(|c| cards::create(c, new_card(col, "runbook", &long), t0())).unwrap();
+        let query = ListQuery { limit: 10, ..ListQuery::default() };
+        let (total, page) = store.read(|c| cards::list(c, &query, t0())).unwrap();
+        assert_eq!((total, page.len()), (1, 1));
+        assert_eq!((page[0].slug.as_str(), page[0].title.as_str()), ("runbook", "Title of runbook"));
+        assert_eq!(page[0].tags, vec!["alpha", "beta"]);
+        assert!(page[0].body.is_empty(), "a list holds no bodies");
+        assert_eq!(store.read(|c| cards::by_slug(c, "runbook")).unwrap().body, long, "one card holds its body");
+    });
 }
