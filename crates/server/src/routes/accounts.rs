@@ -10,21 +10,23 @@ use verity_store::users::{self, User, UserChange};
 use crate::accounts::{self, NewAccount, RuleInput};
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/logout", web::post().to(api_logout))
-        .route("/auth/me", web::get().to(api_me))
-        .route("/users", web::get().to(api_list_users))
-        .route("/users", web::post().to(api_create_user))
-        .route("/users/{name}", web::patch().to(api_update_user))
-        .route("/users/{name}/password", web::put().to(api_set_password))
-        .route("/groups/{name}/members/{username}", web::delete().to(api_remove_member))
-        .route("/collections/{slug}/access", web::get().to(api_get_access))
-        .route("/collections/{slug}/access", web::put().to(api_set_access))
-        .route("/tokens", web::get().to(api_list_tokens))
-        .route("/tokens", web::post().to(api_create_token))
-        .route("/tokens/{id}", web::delete().to(api_revoke_token));
+pub fn configure(routes: &mut impl Routes) {
+    routes
+        .post("/auth/logout", api_logout)
+        .get("/auth/me", api_me)
+        .get("/users", api_list_users)
+        .post("/users", api_create_user)
+        .patch("/users/{name}", api_update_user)
+        .put("/users/{name}/password", api_set_password)
+        .delete("/groups/{name}/members/{username}", api_remove_member)
+        .get("/collections/{slug}/access", api_get_access)
+        .put("/collections/{slug}/access", api_set_access)
+        .get("/tokens", api_list_tokens)
+        .post("/tokens", api_create_token)
+        .delete("/tokens/{id}", api_revoke_token);
 }
 
 type ApiResult = Result<HttpResponse, ApiError>;

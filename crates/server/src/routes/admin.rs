@@ -12,24 +12,26 @@ use crate::accounts::{self, NewAccount, RuleInput};
 use crate::auth::{self, PageUser};
 use crate::error::ApiError;
 use crate::routes::pages::PageError;
+use crate::routes::table::Routes;
 use crate::service;
 use crate::state::AppState;
 use crate::views;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::get().to(show_users))
-        .route("/admin/users/new", web::post().to(create_user))
-        .route("/admin/users/{name}", web::post().to(update_user))
-        .route("/admin/groups", web::get().to(show_groups))
-        .route("/admin/groups", web::post().to(create_group))
-        .route("/admin/groups/{name}/members", web::post().to(add_member))
-        .route("/admin/groups/{name}/members/{username}/remove", web::post().to(remove_member))
-        .route("/collections/{slug}/access", web::get().to(show_access))
-        .route("/collections/{slug}/access", web::post().to(save_access))
-        .route("/account", web::get().to(show_account))
-        .route("/account/tokens", web::post().to(create_token))
-        .route("/account/tokens/{id}/revoke", web::post().to(revoke_token))
-        .route("/account/sign-out-everywhere", web::post().to(sign_out_everywhere));
+pub fn configure(routes: &mut impl Routes) {
+    routes
+        .get("/admin/users", show_users)
+        .post("/admin/users/new", create_user)
+        .post("/admin/users/{name}", update_user)
+        .get("/admin/groups", show_groups)
+        .post("/admin/groups", create_group)
+        .post("/admin/groups/{name}/members", add_member)
+        .post("/admin/groups/{name}/members/{username}/remove", remove_member)
+        .get("/collections/{slug}/access", show_access)
+        .post("/collections/{slug}/access", save_access)
+        .get("/account", show_account)
+        .post("/account/tokens", create_token)
+        .post("/account/tokens/{id}/revoke", revoke_token)
+        .post("/account/sign-out-everywhere", sign_out_everywhere);
 }
 
 type Page = Result<HttpResponse, PageError>;

@@ -16,6 +16,7 @@ use verity_store::{collections, groups, reminders, search_log, verification};
 use crate::access::Access;
 use crate::auth::{self, AuthUser};
 use crate::error::ApiError;
+use crate::routes::table::Routes;
 use crate::service::{self, Content};
 use crate::state::AppState;
 
@@ -23,37 +24,38 @@ pub const MAX_LIMIT: usize = 1000;
 /// How long `?wait=true` waits for the index before answering anyway.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(api_login))
-        .route("/cards", web::get().to(api_list_cards))
-        .route("/cards", web::post().to(api_create_card))
-        .route("/cards/{slug}", web::get().to(api_get_card))
-        .route("/cards/{slug}", web::put().to(api_update_card))
-        .route("/cards/{slug}", web::delete().to(api_archive_card))
-        .route("/cards/{slug}/unarchive", web::post().to(api_unarchive_card))
-        .route("/cards/{slug}/revisions", web::get().to(api_list_revisions))
-        .route("/cards/{slug}/revisions/{rev}", web::get().to(api_get_revision))
-        .route("/cards/{slug}/diff", web::get().to(api_diff))
-        .route("/cards/{slug}/restore", web::post().to(api_restore))
-        .route("/render", web::post().to(api_render))
-        .route("/cards/{slug}/verify", web::post().to(api_verify_card))
-        .route("/cards/{slug}/verification", web::put().to(api_assign_verifier))
-        .route("/cards/{slug}/verifications", web::get().to(api_verification_history))
-        .route("/cards/{slug}/verification-requests", web::post().to(api_request_verification))
-        .route("/cards/{slug}/verification-requests/{id}/answer", web::post().to(api_answer_request))
-        .route("/verification/queue", web::get().to(api_queue))
-        .route("/health", web::get().to(api_health))
-        .route("/notifications", web::get().to(api_notifications))
-        .route("/notifications/read", web::post().to(api_mark_read))
-        .route("/groups", web::get().to(api_list_groups))
-        .route("/groups", web::post().to(api_create_group))
-        .route("/groups/{name}/members", web::post().to(api_add_member))
-        .route("/sync", web::get().to(api_sync_status))
-        .route("/admin/search-analytics", web::get().to(api_search_analytics))
-        .route("/search", web::get().to(api_search))
-        .route("/collections", web::get().to(api_list_collections))
-        .route("/collections", web::post().to(api_create_collection))
-        .route("/export", web::get().to(api_export));
+pub fn configure(routes: &mut impl Routes) {
+    routes
+        .post("/auth/login", api_login)
+        .get("/cards", api_list_cards)
+        .post("/cards", api_create_card)
+        .get("/cards/{slug}", api_get_card)
+        .put("/cards/{slug}", api_update_card)
+        .delete("/cards/{slug}", api_archive_card)
+        .post("/cards/{slug}/unarchive", api_unarchive_card)
+        .get("/cards/{slug}/revisions", api_list_revisions)
+        .get("/cards/{slug}/revisions/{rev}", api_get_revision)
+        .get("/cards/{slug}/diff", api_diff)
+        .post("/cards/{slug}/restore", api_restore)
+        .post("/render", api_render)
+        .post("/cards/{slug}/verify", api_verify_card)
+        .put("/cards/{slug}/verification", api_assign_verifier)
+        .get("/cards/{slug}/verifications", api_verification_history)
+        .post("/cards/{slug}/verification-requests", api_request_verification)
+        .post("/cards/{slug}/verification-requests/{id}/answer", api_answer_request)
+        .get("/verification/queue", api_queue)
+        .get("/health", api_health)
+        .get("/notifications", api_notifications)
+        .post("/notifications/read", api_mark_read)
+        .get("/groups", api_list_groups)
+        .post("/groups", api_create_group)
+        .post("/groups/{name}/members", api_add_member)
+        .get("/sync", api_sync_status)
+        .get("/admin/search-analytics", api_search_analytics)
+        .get("/search", api_search)
+        .get("/collections", api_list_collections)
+        .post("/collections", api_create_collection)
+        .get("/export", api_export);
 }
 
 type ApiResult = Result<HttpResponse, ApiError>;

@@ -4,12 +4,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use rust_embed::RustEmbed;
 
+use crate::routes::table::Routes;
+
 #[derive(RustEmbed)]
 #[folder = "../../web/"]
 struct Web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/{path:.*}", web::get().to(asset));
+pub fn configure(routes: &mut impl Routes) {
+    routes.get("/static/{path:.*}", asset);
 }
 
 async fn asset(path: web::Path<String>) -> HttpResponse {

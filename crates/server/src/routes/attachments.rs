@@ -12,17 +12,18 @@ use verity_store::attachments;
 use crate::access::Access;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
 /// Largest upload accepted.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
-pub fn configure_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/attachments", web::post().to(api_upload));
+pub fn configure_api(routes: &mut impl Routes) {
+    routes.post("/attachments", api_upload);
 }
 
-pub fn configure_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/attachments/{reference}", web::get().to(serve));
+pub fn configure_pages(routes: &mut impl Routes) {
+    routes.get("/attachments/{reference}", serve);
 }
 
 /// The type of some bytes, and whether browsers may show it inline (images only).

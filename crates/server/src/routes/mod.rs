@@ -4,30 +4,45 @@ pub mod api;
 pub mod assets;
 pub mod attachments;
 pub mod pages;
+pub mod table;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::{ApiError, extractors};
+use crate::routes::table::{RouteEntry, RouteList, Routes, Under};
 
-/// Every route of the application.
+/// Every route of the application, with the extractors' error handlers and the answers
+/// for paths that match no route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(extractors::json_config())
         .app_data(extractors::form_config())
         .app_data(extractors::query_config())
-        .app_data(extractors::path_config())
-        .route("/healthz", web::get().to(healthz))
-        .service(
-            web::scope("/api/v1")
-                .configure(api::configure)
-                .configure(accounts::configure)
-                .configure(attachments::configure_api)
-                .default_service(web::to(api_not_found)),
-        )
-        .configure(attachments::configure_pages)
-        .configure(assets::configure)
-        .configure(admin::configure)
-        .configure(pages::configure)
-        .default_service(web::to(pages::not_found));
+        .app_data(extractors::path_config());
+    add_routes(cfg);
+    cfg.route(&format!("{API}/{{rest:.*}}"), web::to(api_not_found)).default_service(web::to(pages::not_found));
+}
+
+/// The JSON API's prefix.
+pub const API: &str = "/api/v1";
+
+fn add_routes(routes: &mut impl Routes) {
+    routes.get("/healthz", healthz);
+    let mut api = Under { routes, prefix: API };
+    api::configure(&mut api);
+    accounts::configure(&mut api);
+    attachments::configure_api(&mut api);
+    attachments::configure_pages(routes);
+    assets::configure(routes);
+    admin::configure(routes);
+    pages::configure(routes);
+}
+
+/// Every route the application serves: method and path pattern, in the order actix tries
+/// them.
+pub fn table() -> Vec<RouteEntry> {
+    let mut list = RouteList::default();
+    add_routes(&mut list);
+    list.0
 }
 
 async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

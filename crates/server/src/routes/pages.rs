@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::routes::api::{
     DiffParams, SearchParams, load_queue, loggable, readable_collections, run_search, search_report,
 };
+use crate::routes::table::Routes;
 use crate::service;
 use crate::service::Content;
 use crate::state::AppState;
@@ -24,37 +25,38 @@ use crate::views;
 use crate::views::card::VerificationPanel;
 use crate::views::editor::{ConflictView, Draft};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(show_home))
-        .route("/search", web::get().to(show_search))
+pub fn configure(routes: &mut impl Routes) {
+    routes
+        .get("/", show_home)
+        .get("/search", show_search)
         // Before `/cards/{slug}`, which would take "new" for a slug.
-        .route("/cards/new", web::get().to(new_card_page))
-        .route("/cards/new", web::post().to(create_card))
-        .route("/cards/{slug}", web::get().to(show_card))
-        .route("/collections", web::get().to(show_collections))
-        .route("/cards/{slug}/edit", web::get().to(edit_card_page))
-        .route("/cards/{slug}/edit", web::post().to(save_card))
-        .route("/cards/{slug}/history", web::get().to(show_history))
-        .route("/cards/{slug}/revisions/{rev}", web::get().to(show_revision))
-        .route("/cards/{slug}/diff", web::get().to(show_diff))
-        .route("/cards/{slug}/restore", web::post().to(restore_card))
-        .route("/cards/{slug}/archive", web::post().to(archive_card))
-        .route("/cards/{slug}/unarchive", web::post().to(unarchive_card))
-        .route("/archive", web::get().to(show_archive))
-        .route("/cards/{slug}/verify", web::post().to(verify_card))
-        .route("/cards/{slug}/request", web::post().to(request_verification))
-        .route("/cards/{slug}/requests/{id}/answer", web::post().to(answer_request))
-        .route("/cards/{slug}/assign", web::post().to(assign_verifier))
-        .route("/verify", web::get().to(show_queue))
-        .route("/verify", web::post().to(verify_many))
-        .route("/health", web::get().to(show_health))
-        .route("/admin/sync", web::get().to(show_sync))
-        .route("/admin/search", web::get().to(show_search_analytics))
-        .route("/notifications", web::get().to(show_notifications))
-        .route("/notifications/read", web::post().to(mark_read))
-        .route("/login", web::get().to(show_login))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout));
+        .get("/cards/new", new_card_page)
+        .post("/cards/new", create_card)
+        .get("/cards/{slug}", show_card)
+        .get("/collections", show_collections)
+        .get("/cards/{slug}/edit", edit_card_page)
+        .post("/cards/{slug}/edit", save_card)
+        .get("/cards/{slug}/history", show_history)
+        .get("/cards/{slug}/revisions/{rev}", show_revision)
+        .get("/cards/{slug}/diff", show_diff)
+        .post("/cards/{slug}/restore", restore_card)
+        .post("/cards/{slug}/archive", archive_card)
+        .post("/cards/{slug}/unarchive", unarchive_card)
+        .get("/archive", show_archive)
+        .post("/cards/{slug}/verify", verify_card)
+        .post("/cards/{slug}/request", request_verification)
+        .post("/cards/{slug}/requests/{id}/answer", answer_request)
+        .post("/cards/{slug}/assign", assign_verifier)
+        .get("/verify", show_queue)
+        .post("/verify", verify_many)
+        .get("/health", show_health)
+        .get("/admin/sync", show_sync)
+        .get("/admin/search", show_search_analytics)
+        .get("/notifications", show_notifications)
+        .post("/notifications/read", mark_read)
+        .get("/login", show_login)
+        .post("/login", login)
+        .post("/logout", logout);
 }
 
 /// An [`ApiError`] shown as a page.
