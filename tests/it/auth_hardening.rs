@@ -557,3 +557,42 @@ async fn a_bad_database_url_never_shows_its_password() {
     let e = verity::app::open_store(dir.path(), Some("mysql://root:hunter2-secret@db.internal/verity")).unwrap_err();
     assert!(format!("{e:#}").contains("`mysql://root:***@db.internal/verity`"), "the rest still helps: {e:#}");
 }
+
+/// The scope table names real routes: a token of the listed scope gets past the check on
+/// each (whatever the handler then answers), and a token of a lower scope does not.
+#[actix_web::test]
+async fn every_route_in_the_scope_table_is_reachable_with_its_scope_only() {
+    use verity::scopes::{Scope, TOKEN_ROUTES};
+    let app = TestApp::new().await;
+    app.card("ops", "Paging", "Who gets paged.", &[]).await;
+    let mut tokens = std::collections::HashMap::new();
+    for scope in Scope::ALL {
+        let token = make_token(&app, &app.token, json!({"name": scope.as_str(), "scope": scope.as_str()})).await;
+        tokens.insert(scope, token);
+    }
+    let refused_by_scope = |r: &crate::support::Response| {
+        r.status == StatusCode::FORBIDDEN && (r.text().contains("API tokens cannot") || r.text().contains("scope"))
+    };
+    let mut wrong = Vec::new();
+    for (method, pattern, needed) in TOKEN_ROUTES {
+        let path = pattern
+            .replace("{slug}", "paging")
+            .replace("{rev}", "1")
+            .replace("{username}", "nobody")
+            .replace("{name}", "nobody")
+            .replace("{id}", "999");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let body = (method != Method::GET).then(|| json!({}));
+        let r = app.call(method.clone(), &path, body.clone(), Some(&tokens[needed])).await;
+        if refused_by_scope(&r) {
+            wrong.push(format!("{method} {path} with {needed}: {} {}", r.status, r.text()));
+        }
+        for lower in Scope::ALL.into_iter().filter(|s| s < needed) {
+            let r = app.call(method.clone(), &path, body.clone(), Some(&tokens[&lower])).await;
+            if !refused_by_scope(&r) {
+                wrong.push(format!("{method} {path} with {lower}: {} {}", r.status, r.text()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -164,6 +164,7 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
+        .wrap(actix_web::middleware::from_fn(crate::auth::check_api_token))
         .wrap(actix_web::middleware::from_fn(crate::csrf::guard))
         .wrap(security_headers())
         .wrap(actix_web::middleware::from_fn(strict_transport_security))

@@ -8,9 +8,11 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -342,6 +344,9 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential
         None => return Err(ApiError::Unauthorized("sign in first: send a bearer token or the session cookie")),
     };
     if token.starts_with(API_TOKEN_PREFIX) {
+        if let Some(TokenOwner(owner, credential)) = req.extensions().get::<TokenOwner>().cloned() {
+            return Ok((owner, credential));
+        }
         return api_token_user(req, state, &token).await;
     }
     let claims = state.tokens.verify(&token)?;
@@ -361,6 +366,35 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential
         }
         _ => Err(revoked),
     }
+}
+
+/// A request's personal API token, resolved by [`check_api_token`].
+#[derive(Clone)]
+struct TokenOwner(User, Credential);
+
+/// Middleware: a request bearing a personal API token is checked before the route's
+/// extractors run, so that a token that is unknown, expired or outside its scope gets its
+/// 401 or 403 before any body is read or validated (extractors run side by side, and a
+/// body error would otherwise win the race). The owner is kept for [`AuthUser`].
+pub async fn check_api_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(Presented::Bearer(token)) = presented_credential(req.request())
+        && token.starts_with(API_TOKEN_PREFIX)
+    {
+        let checked = match state_of(req.request()) {
+            Ok(state) => api_token_user(req.request(), state, &token).await,
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok((owner, credential)) => {
+                req.extensions_mut().insert(TokenOwner(owner, credential));
+            }
+            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 /// A personal API token's owner, if the token is live, unexpired and its scope allows

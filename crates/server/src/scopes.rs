@@ -1,6 +1,6 @@
 //! What a personal API token may call: one table from a route's method and pattern to the
-//! scope it needs, consulted for every request a token authenticates
-//! (`auth::authenticate_request`). A route the table does not list is closed to tokens:
+//! scope it needs, consulted for every request that presents a token, before the route's
+//! extractors run (`auth::check_api_token`). A route the table does not list is closed to tokens:
 //! minting tokens, changing a password, signing out and every HTML page need a signed-in
 //! session. A scope never adds rights: the owner's role and the collections' rules still
 //! apply on top of it.
@@ -21,6 +21,7 @@ use Scope::{Admin, Read, Write};
 /// it) and the scope it needs.
 pub const TOKEN_ROUTES: &[(&str, &str, Scope)] = &[
     // Reading.
+    ("GET", "/healthz", Read),
     ("GET", "/api/v1/auth/me", Read),
     ("GET", "/api/v1/cards", Read),
     ("GET", "/api/v1/cards/{slug}", Read),
