@@ -7,7 +7,7 @@ use awc::http::Method;
 use serde_json::{Value, json};
 use verity_core::Role;
 
-use crate::support::{ADMIN_PASSWORD, TestApp};
+use crate::support::{ADMIN_PASSWORD, ClockExt, TestApp};
 
 /// What a raw request answered.
 struct Answer {
@@ -490,13 +490,12 @@ async fn over_https_cookies_are_secure_and_responses_carry_hsts() {
 
 #[actix_web::test]
 async fn a_short_jwt_secret_is_refused_at_start() {
-    let open = |secret: &str| {
-        let dir = tempfile::tempdir().unwrap();
+    let open = |data_dir: &std::path::Path, secret: &str| {
         let opened = verity::app::Runtime::open(verity::app::Options {
-            data_dir: dir.path().to_owned(),
+            data_dir: data_dir.to_owned(),
             database_url: None,
             clock: std::sync::Arc::new(verity_core::SystemClock),
-            admin_password: Some(ADMIN_PASSWORD.into()),
+            admin_password: None,
             content: None,
             session_hours: None,
             jwt_secret: Some(secret.to_owned()),
@@ -504,11 +503,13 @@ async fn a_short_jwt_secret_is_refused_at_start() {
         });
         opened.map(verity::app::Runtime::shutdown).map_err(|e| format!("{e:#}"))
     };
+    let dir = tempfile::tempdir().unwrap();
     let short = "correct-horse-battery-staple-31";
-    let error = open(short).expect_err("31 bytes are refused");
+    let error = open(dir.path(), short).expect_err("31 bytes are refused");
     assert!(error.contains("VERITY_JWT_SECRET") && error.contains("at least 32"), "{error}");
     assert!(!error.contains(short), "the secret is not shown: {error}");
-    open("correct-horse-battery-staple-32!").expect("32 bytes are enough");
+    assert!(!dir.path().join("verity.db").exists(), "refused before anything is created");
+    open(dir.path(), "correct-horse-battery-staple-32!").expect("32 bytes are enough");
 }
 
 #[actix_web::test]
@@ -595,4 +596,34 @@ async fn every_route_in_the_scope_table_is_reachable_with_its_scope_only() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[actix_web::test]
+async fn the_scheduled_round_deletes_revoked_tokens_and_tokens_long_expired() {
+    let app = TestApp::new().await;
+    let rows = || {
+        app.state
+            .store
+            .read(|c| -> verity_store::Result<Vec<String>> {
+                Ok(verity_store::tokens::list(c, 1)?.into_iter().map(|t| t.name).collect())
+            })
+            .unwrap()
+    };
+    let revoked = app.post("/api/v1/tokens", json!({"name": "revoked"})).await.json();
+    make_token(&app, &app.token, json!({"name": "short", "expires_in_days": 1})).await;
+    make_token(&app, &app.token, json!({"name": "forever"})).await;
+    let id = revoked["id"].as_i64().unwrap();
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, Some(&app.token)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    verity::reminders::tick(&app.state, None).unwrap();
+    let left = app.state.store.write(|c| verity_store::tokens::purge(c, app.clock.now_utc())).unwrap();
+    assert_eq!(left.tokens, 0, "the round already deleted the revoked token's hash");
+    app.clock.advance(chrono::Duration::days(30));
+    verity::reminders::tick(&app.state, None).unwrap();
+    assert_eq!(rows(), vec!["forever", "short"], "an expired token stays listed, as expired, for 30 days");
+    app.clock.advance(chrono::Duration::days(2));
+    verity::reminders::tick(&app.state, None).unwrap();
+    assert_eq!(rows(), vec!["forever"]);
 }

@@ -53,11 +53,12 @@ impl Runtime {
     pub fn open(options: Options) -> anyhow::Result<Runtime> {
         std::fs::create_dir_all(&options.data_dir)
             .with_context(|| format!("creating the data dir {}", options.data_dir.display()))?;
+        // First, so that a refused secret stops the start before anything is created.
+        let tokens = TokenKeys::load_or_create(&options.data_dir, options.jwt_secret.as_deref())?
+            .with_session_hours(options.session_hours.unwrap_or(auth::DEFAULT_SESSION_HOURS));
         let store = open_store(&options.data_dir, options.database_url.as_deref())?;
         let generated_admin_password =
             ensure_admin(&store, &options.data_dir, options.admin_password.as_deref(), options.clock.now())?;
-        let tokens = TokenKeys::load_or_create(&options.data_dir, options.jwt_secret.as_deref())?
-            .with_session_hours(options.session_hours.unwrap_or(auth::DEFAULT_SESSION_HOURS));
         let (index, opened) = SearchIndex::open(&options.data_dir.join("index"))?;
         let index = Arc::new(index);
         let indexer = Indexer::start(store.clone(), index.clone(), opened == Opened::Fresh)?;
