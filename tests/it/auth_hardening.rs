@@ -627,3 +627,40 @@ async fn the_scheduled_round_deletes_revoked_tokens_and_tokens_long_expired() {
     verity::reminders::tick(&app.state, None).unwrap();
     assert_eq!(rows(), vec!["forever"]);
 }
+
+/// Scopes, expiry, revocation and the purge on the second backend.
+#[actix_web::test]
+async fn postgres_token_scopes_expiry_revocation_and_purge() {
+    let Some(app) = TestApp::on(crate::support::Backend::Postgres).await else {
+        eprintln!("postgres_token_scopes_expiry_revocation_and_purge: PostgreSQL skipped");
+        return;
+    };
+    app.card("ops", "Paging", "Who gets paged.", &[]).await;
+    let read = make_token(&app, &app.token, json!({"name": "read", "expires_in_days": 1})).await;
+    let write = make_token(&app, &app.token, json!({"name": "write", "scope": "write"})).await;
+    let listed = app.get("/api/v1/tokens").await.json();
+    assert_eq!(
+        (listed["tokens"][0]["scope"].as_str(), listed["tokens"][1]["scope"].as_str()),
+        (Some("write"), Some("read"))
+    );
+    let edit = json!({"title": "Paging", "body": "Who gets paged now.", "base_rev": 1});
+    assert_eq!(
+        status_of(&app, Method::PUT, "/api/v1/cards/paging", Some(edit.clone()), &read).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status_of(&app, Method::PUT, "/api/v1/cards/paging", Some(edit), &write).await, StatusCode::OK);
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(status_of(&app, Method::GET, "/api/v1/cards", None, &read).await, StatusCode::UNAUTHORIZED);
+    app.clock.advance(chrono::Duration::days(30));
+    verity::reminders::tick(&app.state, None).unwrap();
+    assert_eq!(
+        app.get("/api/v1/tokens").await.json()["tokens"].as_array().unwrap().len(),
+        1,
+        "the expired one is gone"
+    );
+    let r = app
+        .put("/api/v1/users/admin/password", json!({"current_password": ADMIN_PASSWORD, "password": "a-new-password"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    assert_eq!(status_of(&app, Method::GET, "/api/v1/cards", None, &write).await, StatusCode::UNAUTHORIZED);
+}
