@@ -398,5 +398,5 @@ async fn admin_pages_manage_people_groups_and_access() {
     let (status, _) = post("/account/sign-out-everywhere", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(page("/account").await.0, StatusCode::SEE_OTHER, "the browser session is over");
-    assert_eq!(me(&app, &token).await.0, StatusCode::OK, "API tokens outlive sign-out-everywhere");
+    assert_eq!(me(&app, &token).await.0, StatusCode::UNAUTHORIZED, "API tokens are signed out too");
 }

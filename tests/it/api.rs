@@ -331,6 +331,8 @@ async fn the_first_admin_password_is_generated_once_and_kept_private() {
             admin_password: password,
             content: None,
             session_hours: None,
+            jwt_secret: None,
+            site: Default::default(),
         })
         .unwrap()
     };

@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod api;
+mod auth_hardening;
 mod browser;
 mod content;
 mod editor;

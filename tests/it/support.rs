@@ -97,16 +97,34 @@ impl TestApp {
     }
 
     pub async fn open_with(dir: tempfile::TempDir, database_url: Option<String>, content: Option<PathBuf>) -> TestApp {
+        TestApp::configured(dir, database_url, content, |_| {}).await
+    }
+
+    /// A signed-in admin on SQLite behind this public URL and these trusted proxies.
+    pub async fn with_site(site: verity::site::Site) -> TestApp {
+        TestApp::configured(tempfile::tempdir().unwrap(), None, None, |options| options.site = site).await
+    }
+
+    /// Opens the application with `configure` applied to the usual test options.
+    pub async fn configured(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        content: Option<PathBuf>,
+        configure: impl FnOnce(&mut Options),
+    ) -> TestApp {
         let clock = FixedClock::at(t0());
-        let runtime = Runtime::open(Options {
+        let mut options = Options {
             data_dir: dir.path().join("data"),
             database_url,
             clock: Arc::new(clock.clone()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             content,
             session_hours: None,
-        })
-        .expect("the app opens");
+            jwt_secret: None,
+            site: Default::default(),
+        };
+        configure(&mut options);
+        let runtime = Runtime::open(options).expect("the app opens");
         let state = runtime.state.clone();
         let app_state = state.clone();
         let server = actix_test::start(move || build_app(app_state.clone()));

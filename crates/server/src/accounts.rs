@@ -4,7 +4,7 @@
 use verity_core::role::Level;
 use verity_core::{Role, Slug};
 use verity_store::access::{self, Principal, Rule};
-use verity_store::tokens::{self, ApiToken};
+use verity_store::tokens::{self, ApiToken, Scope};
 use verity_store::users::{self, User, UserChange};
 use verity_store::{collections, groups};
 
@@ -208,20 +208,38 @@ fn managed_collection(
 }
 
 pub const MAX_TOKENS_PER_USER: usize = 50;
+/// The longest a token may be made to last (`expires_in_days`); without it, it does not expire.
+pub const MAX_TOKEN_DAYS: i64 = 3650;
 
-/// Makes a personal API token; the token itself is returned this once.
-pub fn create_token(state: &AppState, user: &User, name: &str) -> Result<(ApiToken, String), ApiError> {
+/// Makes a personal API token; the token itself is returned this once. Without a scope
+/// it may only read: a script that writes says so when its token is made.
+pub fn create_token(
+    state: &AppState,
+    user: &User,
+    name: &str,
+    scope: Option<&str>,
+    expires_in_days: Option<i64>,
+) -> Result<(ApiToken, String), ApiError> {
     let name = check_text("token name", name)?;
     if name.is_empty() {
         return Err(ApiError::Invalid("name the token after what will use it".into()));
     }
-    let (token, hash) = auth::new_api_token();
+    let scope = match scope {
+        Some(s) => s.parse::<Scope>().map_err(|e| ApiError::Invalid(e.to_string()))?,
+        None => Scope::Read,
+    };
     let now = state.clock.now();
+    let expires_at = match expires_in_days {
+        Some(days @ 1..=MAX_TOKEN_DAYS) => Some(now + chrono::Duration::days(days)),
+        Some(_) => return Err(ApiError::Invalid(format!("expires_in_days is from 1 to {MAX_TOKEN_DAYS}"))),
+        None => None,
+    };
+    let (token, hash) = auth::new_api_token();
     let created = state.store.write(|c| -> Result<_, ApiError> {
         if tokens::list(c, user.id)?.len() >= MAX_TOKENS_PER_USER {
             return Err(ApiError::Invalid(format!("at most {MAX_TOKENS_PER_USER} tokens; revoke some first")));
         }
-        Ok(tokens::create(c, user.id, &name, &hash, now)?)
+        Ok(tokens::create(c, user.id, &tokens::NewToken { name: &name, scope, expires_at }, &hash, now)?)
     })?;
     Ok((created, token))
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{App, web};
 use anyhow::Context;
 use verity_core::{Clock, Role};
@@ -15,6 +16,7 @@ use verity_store::{Store, users};
 
 use crate::auth::{self, TokenKeys};
 use crate::indexer::Indexer;
+use crate::site::Site;
 use crate::state::AppState;
 use crate::sync::ContentSync;
 
@@ -32,6 +34,10 @@ pub struct Options {
     pub content: Option<PathBuf>,
     /// How long sign-ins last; `None`: 12 hours.
     pub session_hours: Option<u32>,
+    /// The JWT signing secret (`VERITY_JWT_SECRET`); `None`: generated into the data dir.
+    pub jwt_secret: Option<String>,
+    /// The public URL and the trusted reverse proxies (`serve --public-url`, `--trusted-proxy`).
+    pub site: Site,
 }
 
 /// A running application: shared state plus the indexer thread it owns.
@@ -47,11 +53,12 @@ impl Runtime {
     pub fn open(options: Options) -> anyhow::Result<Runtime> {
         std::fs::create_dir_all(&options.data_dir)
             .with_context(|| format!("creating the data dir {}", options.data_dir.display()))?;
+        // First, so that a refused secret stops the start before anything is created.
+        let tokens = TokenKeys::load_or_create(&options.data_dir, options.jwt_secret.as_deref())?
+            .with_session_hours(options.session_hours.unwrap_or(auth::DEFAULT_SESSION_HOURS));
         let store = open_store(&options.data_dir, options.database_url.as_deref())?;
         let generated_admin_password =
             ensure_admin(&store, &options.data_dir, options.admin_password.as_deref(), options.clock.now())?;
-        let tokens = TokenKeys::load_or_create(&options.data_dir)?
-            .with_session_hours(options.session_hours.unwrap_or(auth::DEFAULT_SESSION_HOURS));
         let (index, opened) = SearchIndex::open(&options.data_dir.join("index"))?;
         let index = Arc::new(index);
         let indexer = Indexer::start(store.clone(), index.clone(), opened == Opened::Fresh)?;
@@ -66,6 +73,7 @@ impl Runtime {
             clock: options.clock,
             tokens,
             limiter: Default::default(),
+            site: options.site,
             sync: sync.as_ref().map(ContentSync::handle),
         });
         Ok(Runtime { state, indexer, sync, generated_admin_password })
@@ -116,6 +124,21 @@ fn ensure_admin(
     Ok(generated)
 }
 
+/// Over https (see [`Site::is_https`]), tells browsers to use nothing else for a year.
+async fn strict_transport_security(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let https = req.app_data::<web::Data<AppState>>().is_some_and(|state| state.site.is_https(req.request()));
+    let mut response = next.call(req).await?;
+    if https {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, header::HeaderValue::from_static("max-age=31536000"));
+    }
+    Ok(response)
+}
+
 /// Headers on every response: no sniffing, no framing, no inline script.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -143,8 +166,10 @@ pub fn build_app(
     App::new()
         .app_data(state)
         .wrap(actix_web::middleware::from_fn(crate::panics::catch))
+        .wrap(actix_web::middleware::from_fn(crate::auth::check_api_token))
         .wrap(actix_web::middleware::from_fn(crate::csrf::guard))
         .wrap(security_headers())
+        .wrap(actix_web::middleware::from_fn(strict_transport_security))
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(crate::routes::configure)
 }

@@ -1,16 +1,18 @@
 //! Passwords (argon2), tokens and the extractors that turn a request into the signed-in
 //! user. Sessions are HS256 JWTs that travel as `Authorization: Bearer` (API) or in an
-//! HttpOnly cookie (browser); personal API tokens (`vt_…`, kept hashed) travel as Bearer.
-//! Every request re-reads the account, so a demotion, a disabled account or a revoked
-//! token takes effect at once.
+//! HttpOnly cookie (browser); personal API tokens (`vt_…`, kept hashed) travel as Bearer
+//! and may call only what their scope allows (`scopes.rs`). Every request re-reads the
+//! account, so a demotion, a disabled account or a revoked token takes effect at once.
 
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -19,10 +21,11 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use verity_store::tokens;
+use verity_store::tokens::{self, ApiToken, Scope};
 use verity_store::users::{self, User};
 
 use crate::error::ApiError;
+use crate::scopes;
 use crate::state::AppState;
 
 pub const COOKIE: &str = "verity_token";
@@ -31,6 +34,8 @@ const AUDIENCE: &str = "verity";
 /// Sessions last a working day unless `serve --session-hours` says otherwise.
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
 const SECRET_FILE: &str = "jwt-secret";
+/// HS256 with a shorter secret can be brute-forced offline from one token.
+pub const MIN_SECRET_BYTES: usize = 32;
 /// Personal API tokens start with this, so they are told apart from session JWTs.
 pub const API_TOKEN_PREFIX: &str = "vt_";
 /// Form field and header that carry the CSRF token of cookie-authenticated posts.
@@ -99,16 +104,24 @@ impl TokenKeys {
         hex(&digest[..16])
     }
 
-    /// `VERITY_JWT_SECRET` if set, else the secret kept in the data dir (made on first run).
-    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        if let Ok(secret) = std::env::var("VERITY_JWT_SECRET")
-            && !secret.is_empty()
-        {
+    /// The configured secret (`VERITY_JWT_SECRET`) if set, else the secret kept in the
+    /// data dir (made on first run). A configured secret shorter than [`MIN_SECRET_BYTES`]
+    /// is refused.
+    pub fn load_or_create(data_dir: &Path, configured: Option<&str>) -> anyhow::Result<Self> {
+        if let Some(secret) = configured.filter(|s| !s.is_empty()) {
+            if secret.len() < MIN_SECRET_BYTES {
+                anyhow::bail!(
+                    "VERITY_JWT_SECRET is {} bytes long; it must have at least {MIN_SECRET_BYTES} \
+                     (for example the output of `openssl rand -hex 32`), or leave it unset to \
+                     have one generated into the data dir",
+                    secret.len()
+                );
+            }
             return Ok(TokenKeys::new(secret.as_bytes()));
         }
         let path = data_dir.join(SECRET_FILE);
         let secret = match std::fs::read_to_string(&path) {
-            Ok(s) if s.trim().len() >= 32 => s.trim().to_owned(),
+            Ok(s) if s.trim().len() >= MIN_SECRET_BYTES => s.trim().to_owned(),
             _ => {
                 let s = random_string(64);
                 write_private(&path, &s)?;
@@ -202,10 +215,54 @@ pub async fn sign_in(
     }
 }
 
-/// Where a request comes from, for counting failed sign-ins. (The peer address: a
-/// forwarded-for header could be set by anyone.)
+/// Where a request comes from, for counting failed sign-ins: the peer, or the client a
+/// trusted proxy forwards (see [`crate::site`]).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    match state_of(req) {
+        Ok(state) => state.site.client_address(req),
+        Err(_) => req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+    }
+}
+
+/// Sets `username`'s password for `actor` (see `accounts::set_password` for who may).
+/// Changing one's own needs the current password, checked like a sign-in: refused while
+/// the account or the address must wait, and counted as a failed sign-in when wrong (so it
+/// cannot be used to guess). A wrong or missing current password is 403.
+pub async fn change_password(
+    state: &web::Data<AppState>,
+    address: &str,
+    actor: User,
+    username: String,
+    current_password: Option<String>,
+    new_password: String,
+) -> Result<(), ApiError> {
+    let own = actor.username == username;
+    let now = state.clock.now();
+    if own {
+        if current_password.is_none() {
+            return Err(ApiError::Forbidden("changing your own password needs your current password"));
+        }
+        state.limiter.check(&username, address, now)?;
+    }
+    let current_ok = {
+        let _slot = state.limiter.hashing_slot().await?;
+        let (st, name) = (state.clone(), username.clone());
+        web::block(move || -> Result<bool, ApiError> {
+            if let Some(current) = current_password.filter(|_| own)
+                && authenticate(&st, &name, &current)?.is_none()
+            {
+                return Ok(false);
+            }
+            crate::accounts::set_password(&st, &actor, &name, &new_password)?;
+            Ok(true)
+        })
+        .await??
+    };
+    if !current_ok {
+        state.limiter.failed(&username, address, now);
+        return Err(ApiError::Forbidden("the current password is wrong"));
+    }
+    Ok(())
 }
 
 /// A new personal API token and the hash to keep of it.
@@ -239,14 +296,29 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.write_all(b"\n")
 }
 
-fn token_from(req: &HttpRequest) -> Option<String> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
-    bearer.or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()))
+/// The credential a request presents, and so the one that authenticates it: a Bearer
+/// token if there is one, else the session cookie. The CSRF check asks this too, so it
+/// skips only requests that a Bearer token authenticates (an `Authorization: Basic …`
+/// from an HTTP-auth proxy does not count: the cookie still carries the authority).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Bearer(String),
+    Cookie(String),
+}
+
+pub fn presented_credential(req: &HttpRequest) -> Option<Presented> {
+    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer_token);
+    match bearer {
+        Some(token) => Some(Presented::Bearer(token)),
+        None => req.cookie(COOKIE).map(|c| Presented::Cookie(c.value().to_owned())),
+    }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` value (the scheme is case-insensitive).
+fn bearer_token(value: &str) -> Option<String> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 /// How a request proved who it is.
@@ -254,8 +326,8 @@ fn token_from(req: &HttpRequest) -> Option<String> {
 pub enum Credential {
     /// A session JWT: its id and expiry (Unix seconds).
     Session { jti: String, exp: i64 },
-    /// A personal API token, by id.
-    ApiToken { id: i64 },
+    /// A personal API token, by id, with what it may do.
+    ApiToken { id: i64, scope: Scope },
 }
 
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
@@ -267,10 +339,15 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 /// have revoked the token since.
 pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential), ApiError> {
     let state = state_of(req)?;
-    let token =
-        token_from(req).ok_or(ApiError::Unauthorized("sign in first: send a bearer token or the session cookie"))?;
+    let token = match presented_credential(req) {
+        Some(Presented::Bearer(token) | Presented::Cookie(token)) => token,
+        None => return Err(ApiError::Unauthorized("sign in first: send a bearer token or the session cookie")),
+    };
     if token.starts_with(API_TOKEN_PREFIX) {
-        return api_token_user(state, &token).await;
+        if let Some(TokenOwner(owner, credential)) = req.extensions().get::<TokenOwner>().cloned() {
+            return Ok((owner, credential));
+        }
+        return api_token_user(req, state, &token).await;
     }
     let claims = state.tokens.verify(&token)?;
     let revoked = ApiError::Unauthorized("the token has been revoked; sign in again");
@@ -291,26 +368,88 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential
     }
 }
 
-async fn api_token_user(state: web::Data<AppState>, token: &str) -> Result<(User, Credential), ApiError> {
+/// A request's personal API token, resolved by [`check_api_token`].
+#[derive(Clone)]
+struct TokenOwner(User, Credential);
+
+/// Middleware: a request bearing a personal API token is checked before the route's
+/// extractors run, so that a token that is unknown, expired or outside its scope gets its
+/// 401 or 403 before any body is read or validated (extractors run side by side, and a
+/// body error would otherwise win the race). The owner is kept for [`AuthUser`].
+pub async fn check_api_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(Presented::Bearer(token)) = presented_credential(req.request())
+        && token.starts_with(API_TOKEN_PREFIX)
+    {
+        let checked = match state_of(req.request()) {
+            Ok(state) => api_token_user(req.request(), state, &token).await,
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok((owner, credential)) => {
+                req.extensions_mut().insert(TokenOwner(owner, credential));
+            }
+            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}
+
+/// A personal API token's owner, if the token is live, unexpired and its scope allows
+/// this route.
+async fn api_token_user(
+    req: &HttpRequest,
+    state: web::Data<AppState>,
+    token: &str,
+) -> Result<(User, Credential), ApiError> {
     let hash = hash_api_token(token);
     let now = state.clock.now();
+    let st = state.clone();
     let found = web::block(move || {
-        let found = state.store.read(|c| -> verity_store::Result<_> {
+        st.store.read(|c| -> verity_store::Result<_> {
             let Some(t) = tokens::find_live(c, &hash)? else { return Ok(None) };
             Ok(users::by_id(c, t.user_id)?.map(|u| (u, t)))
-        })?;
-        if let Some((_, t)) = &found
-            && t.last_used_at.is_none_or(|at| (now - at).num_seconds() >= TOUCH_EVERY_SECS)
-        {
-            state.store.write(|c| tokens::touch(c, t.id, now))?;
-        }
-        Ok::<_, verity_store::StoreError>(found)
+        })
     })
     .await??;
-    match found {
-        Some((user, t)) if !user.disabled => Ok((user, Credential::ApiToken { id: t.id })),
-        _ => Err(ApiError::Unauthorized("the API token is unknown or revoked")),
+    let (user, t) = match found {
+        Some((user, t)) if !user.disabled => (user, t),
+        _ => return Err(ApiError::Unauthorized("the API token is unknown or revoked")),
+    };
+    if t.expired(now) {
+        return Err(ApiError::Unauthorized("the API token has expired; make a new one on /account"));
     }
+    check_scope(req, t.scope)?;
+    touch_token(state, &t).await?;
+    Ok((user, Credential::ApiToken { id: t.id, scope: t.scope }))
+}
+
+/// Refuses a token whose scope does not cover this route (see [`scopes`]).
+fn check_scope(req: &HttpRequest, scope: Scope) -> Result<(), ApiError> {
+    let pattern = req.match_pattern();
+    match pattern.as_deref().and_then(|p| scopes::required_scope(req.method(), p)) {
+        None => Err(ApiError::Forbidden(
+            "API tokens cannot do this (minting tokens, changing passwords and pages need a signed-in session): sign in with your password",
+        )),
+        Some(needed) if needed > scope => Err(ApiError::Forbidden(match needed {
+            Scope::Admin => "this API token's scope does not allow this: it needs the admin scope",
+            _ => "this API token's scope does not allow this: it needs the write scope",
+        })),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Records when a token was last used (at most once a minute, not on every request).
+async fn touch_token(state: web::Data<AppState>, t: &ApiToken) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    if t.last_used_at.is_some_and(|at| (now - at).num_seconds() < TOUCH_EVERY_SECS) {
+        return Ok(());
+    }
+    let id = t.id;
+    web::block(move || state.store.write(|c| tokens::touch(c, id, now))).await??;
+    Ok(())
 }
 
 /// Signs out the session the request carries (a session JWT; API tokens are revoked by
@@ -326,25 +465,32 @@ pub async fn revoke_current_session(state: &web::Data<AppState>, req: &HttpReque
     Ok(())
 }
 
-/// The session cookie for a freshly signed-in browser.
-pub fn session_cookie(token: String, ttl_secs: i64) -> actix_web::cookie::Cookie<'static> {
+/// The session cookie for a freshly signed-in browser. `Secure` when the site is served
+/// over https (its public URL, or a trusted proxy, says so).
+pub fn session_cookie(req: &HttpRequest, token: String, ttl_secs: i64) -> actix_web::cookie::Cookie<'static> {
     actix_web::cookie::Cookie::build(COOKIE, token)
         .path("/")
         .http_only(true)
+        .secure(over_https(req))
         .same_site(actix_web::cookie::SameSite::Lax)
         .max_age(actix_web::cookie::time::Duration::seconds(ttl_secs))
         .finish()
 }
 
 /// Tells the browser to forget the session cookie.
-pub fn removal_cookie() -> actix_web::cookie::Cookie<'static> {
+pub fn removal_cookie(req: &HttpRequest) -> actix_web::cookie::Cookie<'static> {
     let mut cookie = actix_web::cookie::Cookie::build(COOKIE, "")
         .path("/")
         .http_only(true)
+        .secure(over_https(req))
         .same_site(actix_web::cookie::SameSite::Lax)
         .finish();
     cookie.make_removal();
     cookie
+}
+
+fn over_https(req: &HttpRequest) -> bool {
+    state_of(req).is_ok_and(|state| state.site.is_https(req))
 }
 
 async fn current_user(req: &HttpRequest) -> Result<User, ApiError> {

@@ -18,6 +18,7 @@ use crate::app::{self, Options, Runtime};
 use crate::auth;
 use crate::import::{self, Source};
 use crate::indexer;
+use crate::site::{self, Site};
 
 #[derive(Parser)]
 #[command(name = "verity", version, about = "A knowledge base of short, verified Markdown cards")]
@@ -80,6 +81,15 @@ pub struct ServeArgs {
     /// How often reminders, webhook retries and health snapshots run, in seconds.
     #[arg(long, env = "VERITY_SCHEDULE_SECS", default_value_t = 300)]
     pub schedule_secs: u64,
+    /// The URL people open (e.g. https://kb.example.com). With https, cookies are Secure and
+    /// responses carry Strict-Transport-Security; sign-in forms are accepted from its origin.
+    #[arg(long, env = "VERITY_PUBLIC_URL", value_parser = site::parse_public_url)]
+    pub public_url: Option<url::Url>,
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses
+    /// or networks, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). Others' are ignored.
+    #[arg(long = "trusted-proxy", env = "VERITY_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = site::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Subcommand)]
@@ -92,7 +102,7 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Set a new password (revokes the user's tokens).
+    /// Set a new password (signs the user out everywhere and revokes their API tokens).
     Passwd {
         name: String,
         #[arg(long)]
@@ -144,6 +154,8 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         // Synced in the background: a large folder must not delay /healthz.
         content: Some(args.content.clone()),
         session_hours: Some(args.session_hours),
+        jwt_secret: std::env::var("VERITY_JWT_SECRET").ok(),
+        site: Site { public_url: args.public_url.clone(), trusted_proxies: args.trusted_proxies.clone() },
     })?;
     let state = runtime.state.clone();
     let server = HttpServer::new(move || app::build_app(state.clone()))
@@ -287,7 +299,7 @@ fn user(data: &DataArgs, cmd: UserCommand) -> anyhow::Result<()> {
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             store.write(|c| users::set_password_hash(c, &name, &hash))?;
-            println!("password changed for {name}; their tokens are revoked");
+            println!("password changed for {name}; their sessions and API tokens are revoked");
             if generated {
                 println!("password: {password}");
             }

@@ -1,7 +1,12 @@
 //! Cross-site request forgery: a post that the browser authenticates with the session
 //! cookie must also carry the session's CSRF token, as the `csrf_token` form field (every
-//! form has it) or the `X-CSRF-Token` header (the scripts send it). Requests with a
-//! Bearer token carry no cookie-borne authority and need none.
+//! form has it) or the `X-CSRF-Token` header (the scripts send it). Requests that a
+//! Bearer token authenticates carry no cookie-borne authority and need none.
+//!
+//! Sign-in posts have no session yet, so they are checked by where they come from
+//! instead (login CSRF: another site signing the browser in to an account of its
+//! choosing): refused when the browser says `Sec-Fetch-Site: cross-site` or sends an
+//! `Origin` that is not this site's. Scripts send neither and are not affected.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,18 +16,23 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, ResponseError, web};
 use futures_util::StreamExt;
 
-use crate::auth::{COOKIE, CSRF_FIELD, CSRF_HEADER};
+use crate::auth::{self, CSRF_FIELD, CSRF_HEADER, Presented};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Sign-in forms have no session yet.
-const EXEMPT: [&str; 2] = ["/login", "/api/v1/auth/login"];
+/// Where people sign in: no session yet, so no CSRF token either.
+const SIGN_IN: [&str; 2] = ["/login", "/api/v1/auth/login"];
 
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Some(expected) = expected_token(&req) {
+    if is_sign_in(&req) {
+        if from_another_site(&req) {
+            let error = ApiError::Forbidden("sign-in forms posted from another site are refused; sign in on this site");
+            return Ok(req.into_response(error.error_response()).map_into_right_body());
+        }
+    } else if let Some(expected) = expected_token(&req) {
         let sent_header = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let ok = match sent_header {
             Some(sent) => constant_time_eq(&sent, &expected),
@@ -36,17 +46,31 @@ pub async fn guard(
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
-/// The token this request must carry, if it is a cookie-authenticated change.
+fn is_sign_in(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST && SIGN_IN.contains(&req.path())
+}
+
+/// Does the browser say this post comes from a page of another site?
+fn from_another_site(req: &ServiceRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or_default());
+    if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
+        return true;
+    }
+    let Some(origin) = header("origin") else { return false };
+    let own =
+        req.app_data::<web::Data<AppState>>().is_some_and(|state| state.site.is_own_origin(origin, req.request()));
+    !own
+}
+
+/// The token this request must carry, if it is a change that the session cookie
+/// authenticates (decided as `auth` decides which credential counts).
 fn expected_token(req: &ServiceRequest) -> Option<String> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || EXEMPT.contains(&req.path()) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    if req.headers().contains_key(header::AUTHORIZATION) {
-        return None;
-    }
-    let cookie = req.cookie(COOKIE)?;
+    let Some(Presented::Cookie(cookie)) = auth::presented_credential(req.request()) else { return None };
     let state = req.app_data::<web::Data<AppState>>()?;
-    Some(state.tokens.csrf_for(cookie.value()))
+    Some(state.tokens.csrf_for(&cookie))
 }
 
 /// Reads a form body for its `csrf_token`, then puts the body back for the handler.

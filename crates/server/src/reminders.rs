@@ -168,6 +168,7 @@ pub fn tick(state: &AppState, webhook_url: Option<&str>) -> Result<(), StoreErro
         deliver_webhooks(&state.store, now, &post_json(url))?;
     }
     health::record_snapshot(&state.store, now)?;
+    state.store.write(|c| verity_store::tokens::purge(c, now))?;
     let forgotten = state
         .store
         .write(|c| verity_store::search_log::forget_before(c, now - chrono::Duration::days(SEARCH_LOG_DAYS)))?;

@@ -7,6 +7,7 @@ use verity_store::Store;
 use crate::auth::TokenKeys;
 use crate::indexer::IndexerHandle;
 use crate::limits::SignInLimiter;
+use crate::site::Site;
 use crate::sync::SyncHandle;
 
 /// Everything a request needs, built once and shared (`web::Data<AppState>`).
@@ -17,6 +18,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
     pub limiter: SignInLimiter,
+    /// The public URL and trusted proxies: who the client is, whether it came over https.
+    pub site: Site,
     /// The content folder's sync, when serving one.
     pub sync: Option<SyncHandle>,
 }

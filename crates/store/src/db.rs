@@ -1,5 +1,6 @@
 //! Connections, pools, pragmas, migrations and the one way to run a transaction.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ impl DbConnection {
 
 /// Which database a URL names. The scheme decides; anything unknown is refused rather
 /// than guessed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     Sqlite(PathBuf),
     Postgres(String),
@@ -45,13 +46,113 @@ impl Target {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if url.contains("://") || url.is_empty() {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
         }
         Ok(Target::Sqlite(PathBuf::from(url)))
     }
 
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Target::Sqlite(_))
+    }
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Target::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
+const HIDDEN: &str = "***";
+
+/// A database URL fit to show in a message or a log line: the password, in the userinfo
+/// (`postgres://user:PASSWORD@host/db`) or as a `password=` parameter, becomes `***`.
+pub fn redact_url(url: &str) -> String {
+    let mut shown = String::with_capacity(url.len());
+    let mut shown_up_to = 0;
+    for secret in secret_ranges(url) {
+        shown.push_str(&url[shown_up_to..secret.start]);
+        shown.push_str(HIDDEN);
+        shown_up_to = secret.end;
+    }
+    shown.push_str(&url[shown_up_to..]);
+    shown
+}
+
+/// Where a URL's secrets are, in order and not overlapping. Found by hand rather than
+/// with a URL parser because the URLs that need showing are mostly the ones that fail to
+/// parse; when unsure it hides more rather than less (everything up to the last `@`).
+fn secret_ranges(url: &str) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    if let Some(start) = url.find("://").map(|i| i + 3)
+        && let Some(at) = url[start..].rfind('@').map(|i| start + i)
+        && let Some(colon) = url[start..at].find(':').map(|i| start + i)
+    {
+        ranges.push(colon + 1..at);
+    }
+    let lower = url.to_ascii_lowercase();
+    for (i, key) in lower.match_indices("password=") {
+        if i == 0 || matches!(lower.as_bytes()[i - 1], b'?' | b'&' | b' ' | b';') {
+            let start = i + key.len();
+            let end = url[start..].find(['&', ' ', ';']).map_or(url.len(), |n| start + n);
+            ranges.push(start..end);
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// The secrets a URL holds, as written and percent-decoded, so that error text from the
+/// database driver (which may quote a piece of the URL) can be scrubbed of them.
+fn secrets_in(url: &str) -> Vec<String> {
+    let written: Vec<String> = secret_ranges(url).into_iter().map(|r| url[r].to_owned()).collect();
+    let decoded = written.iter().map(|s| percent_decode(s));
+    let mut secrets: Vec<String> = written.iter().cloned().chain(decoded).filter(|s| !s.is_empty()).collect();
+    // Longest first, so that a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut k = 0;
+    while k < bytes.len() {
+        let hex = bytes.get(k + 1..k + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[k], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                k += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                k += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An error met while opening `url`, without any of the URL's secrets in its text.
+fn scrubbed(e: StoreError, url: &str) -> StoreError {
+    let secrets = secrets_in(url);
+    let clean = |text: String| secrets.iter().fold(text, |t, s| t.replace(s.as_str(), HIDDEN));
+    match e {
+        StoreError::Unavailable(text) => StoreError::Unavailable(clean(text)),
+        StoreError::Migration(text) => StoreError::Migration(clean(text)),
+        other if secrets.iter().any(|s| other.to_string().contains(s.as_str())) => {
+            StoreError::Unavailable(clean(other.to_string()))
+        }
+        other => other,
     }
 }
 
@@ -113,7 +214,12 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens the database, creating it (SQLite) and running pending migrations first.
+    /// Errors never carry the URL's password.
     pub fn open(url: &str) -> Result<Store> {
+        Store::open_target(url).map_err(|e| scrubbed(e, url))
+    }
+
+    fn open_target(url: &str) -> Result<Store> {
         let target = Target::parse(url)?;
         let manager = Manager(target.clone());
         let mut conn = manager.establish()?;
@@ -203,5 +309,28 @@ mod tests {
         assert!(matches!(Target::parse("postgres://u@h/db").unwrap(), Target::Postgres(_)));
         assert!(matches!(Target::parse("mysql://u@h/db"), Err(StoreError::UnsupportedUrl(_))));
         assert!(Target::parse("").is_err());
+    }
+
+    #[test]
+    fn shown_urls_hide_their_passwords() {
+        for (url, shown) in [
+            ("postgres://verity:s3cret@db:5432/kb", "postgres://verity:***@db:5432/kb"),
+            ("postgres://verity:p@ss/w?rd@db/kb", "postgres://verity:***@db/kb"),
+            (
+                "postgres://db/kb?user=v&password=s3cret&sslmode=require",
+                "postgres://db/kb?user=v&password=***&sslmode=require",
+            ),
+            ("postgres://v:a@db/kb?PASSWORD=b", "postgres://v:***@db/kb?PASSWORD=***"),
+            ("host=db password=s3cret dbname=kb", "host=db password=*** dbname=kb"),
+            ("postgres://verity@db/kb", "postgres://verity@db/kb"),
+            ("data/verity.db", "data/verity.db"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+        assert_eq!(secrets_in("postgres://v:a%41b@db/kb"), vec!["a%41b", "aAb"]);
+        let e = scrubbed(StoreError::Unavailable("invalid token \"a%41b\" or aAb".into()), "postgres://v:a%41b@db/kb");
+        assert_eq!(e.to_string(), "the database is unavailable: invalid token \"***\" or ***");
+        let target = Target::parse("postgres://v:s3cret@db/kb").unwrap();
+        assert!(!format!("{target:?}").contains("s3cret"));
     }
 }

@@ -102,15 +102,11 @@ pub fn count(conn: &mut DbConnection) -> Result<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-/// Replaces the password hash and revokes every token issued before.
+/// Replaces the password hash and revokes every session and API token issued before.
 pub fn set_password_hash(conn: &mut DbConnection, username: &str, hash: &str) -> Result<()> {
-    let updated = diesel::update(users::table.filter(users::username.eq(username)))
-        .set((users::password_hash.eq(hash), users::token_version.eq(users::token_version + 1)))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(StoreError::NotFound(format!("user `{username}`")));
-    }
-    Ok(())
+    let user = get(conn, username)?;
+    diesel::update(users::table.find(user.id)).set(users::password_hash.eq(hash)).execute(conn)?;
+    revoke_tokens(conn, user.id)
 }
 
 /// Every account, by username.
@@ -128,8 +124,8 @@ pub struct UserChange {
     pub disabled: Option<bool>,
 }
 
-/// Applies a change. Disabling an account also revokes its tokens, so that re-enabling
-/// it later does not bring old sessions back.
+/// Applies a change. Disabling an account also revokes its sessions and API tokens, so
+/// that re-enabling it later does not bring them back.
 pub fn update(conn: &mut DbConnection, username: &str, change: &UserChange) -> Result<User> {
     let user = get(conn, username)?;
     let target = users::table.find(user.id);
@@ -151,9 +147,11 @@ pub fn update(conn: &mut DbConnection, username: &str, change: &UserChange) -> R
     get(conn, username)
 }
 
-/// Signs the user out everywhere: every token issued so far stops working.
+/// Signs the user out everywhere: every session issued so far stops working (its token
+/// version is bumped) and every personal API token is revoked.
 pub fn revoke_tokens(conn: &mut DbConnection, user_id: i64) -> Result<()> {
     diesel::update(users::table.find(user_id)).set(users::token_version.eq(users::token_version + 1)).execute(conn)?;
+    crate::tokens::revoke_all(conn, user_id)?;
     Ok(())
 }
 

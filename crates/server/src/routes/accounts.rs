@@ -1,6 +1,7 @@
 //! The JSON API for accounts, sessions, API tokens, groups and collection access.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_core::Role;
@@ -43,8 +44,16 @@ pub fn user_json(u: &User) -> Value {
     })
 }
 
-fn token_json(t: &ApiToken) -> Value {
-    json!({"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at})
+fn token_json(t: &ApiToken, now: DateTime<Utc>) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "scope": t.scope.as_str(),
+        "created_at": t.created_at,
+        "last_used_at": t.last_used_at,
+        "expires_at": t.expires_at,
+        "expired": t.expired(now),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -69,7 +78,7 @@ async fn api_logout(
     } else {
         auth::revoke_current_session(&state, &req).await?;
     }
-    Ok(HttpResponse::NoContent().cookie(auth::removal_cookie()).finish())
+    Ok(HttpResponse::NoContent().cookie(auth::removal_cookie(&req)).finish())
 }
 
 async fn api_me(AuthUser(user): AuthUser) -> ApiResult {
@@ -148,18 +157,23 @@ async fn api_update_user(
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
     password: String,
+    /// Needed to change one's own password (an admin resetting someone else's has none).
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
+/// Sets a password; every session and API token of the account is revoked, the caller's
+/// own session included when it is their password.
 async fn api_set_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     AuthUser(user): AuthUser,
     name: web::Path<String>,
     body: web::Json<PasswordBody>,
 ) -> ApiResult {
-    let password = body.into_inner().password;
-    let st = state.clone();
-    let _slot = state.limiter.hashing_slot().await?;
-    web::block(move || accounts::set_password(&st, &user, &name, &password)).await??;
+    let PasswordBody { password, current_password } = body.into_inner();
+    let address = auth::client_address(&req);
+    auth::change_password(&state, &address, user, name.into_inner(), current_password, password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -201,13 +215,20 @@ async fn api_set_access(
 async fn api_list_tokens(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
     let st = state.clone();
     let list = web::block(move || accounts::list_tokens(&st, &user)).await??;
-    Ok(HttpResponse::Ok().json(json!({"tokens": list.iter().map(token_json).collect::<Vec<_>>()})))
+    let now = state.clock.now();
+    Ok(HttpResponse::Ok().json(json!({"tokens": list.iter().map(|t| token_json(t, now)).collect::<Vec<_>>()})))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenBody {
     name: String,
+    /// `read` (the default), `write` or `admin`.
+    #[serde(default)]
+    scope: Option<String>,
+    /// Without it the token does not expire.
+    #[serde(default)]
+    expires_in_days: Option<i64>,
 }
 
 async fn api_create_token(
@@ -215,10 +236,11 @@ async fn api_create_token(
     AuthUser(user): AuthUser,
     body: web::Json<TokenBody>,
 ) -> ApiResult {
-    let name = body.into_inner().name;
+    let TokenBody { name, scope, expires_in_days } = body.into_inner();
     let st = state.clone();
-    let (created, token) = web::block(move || accounts::create_token(&st, &user, &name)).await??;
-    let mut v = token_json(&created);
+    let (created, token) =
+        web::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), expires_in_days)).await??;
+    let mut v = token_json(&created, state.clock.now());
     if let Value::Object(map) = &mut v {
         map.insert("token".into(), Value::String(token));
     }

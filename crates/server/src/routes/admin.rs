@@ -1,8 +1,10 @@
 //! The pages for people and access: /admin/users, /admin/groups, a collection's access
-//! page and /account. Forms post here (with the CSRF token) and land back on the page.
+//! page, /account and /account/password. Forms post here (with the CSRF token) and land
+//! back on the page.
 
+use actix_web::ResponseError;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use verity_core::Role;
 use verity_store::users::{self, UserChange};
@@ -29,6 +31,8 @@ pub fn configure(routes: &mut impl Routes) {
         .get("/collections/{slug}/access", show_access)
         .post("/collections/{slug}/access", save_access)
         .get("/account", show_account)
+        .get("/account/password", show_password)
+        .post("/account/password", change_password)
         .post("/account/tokens", create_token)
         .post("/account/tokens/{id}/revoke", revoke_token)
         .post("/account/sign-out-everywhere", sign_out_everywhere);
@@ -279,26 +283,65 @@ async fn save_access(
     }
 }
 
-async fn account_page(state: &web::Data<AppState>, nav: &auth::Nav, new_token: Option<&str>) -> Page {
+async fn account_page(
+    state: &web::Data<AppState>,
+    nav: &auth::Nav,
+    status: StatusCode,
+    view: views::admin::AccountPage<'_>,
+) -> Page {
     let (st, user) = (state.clone(), nav.user.clone());
     let tokens = web::block(move || accounts::list_tokens(&st, &user)).await??;
-    Ok(html(StatusCode::OK, views::admin::account(nav, &tokens, new_token, state.clock.now())))
+    let view = views::admin::AccountPage { tokens: &tokens, ..view };
+    Ok(html(status, views::admin::account(nav, &view, state.clock.now())))
 }
 
-async fn show_account(state: web::Data<AppState>, PageUser(nav): PageUser) -> Page {
-    account_page(&state, &nav, None).await
+const NOTHING: views::admin::AccountPage<'static> =
+    views::admin::AccountPage { tokens: &[], new_token: None, notice: None, error: None };
+
+#[derive(Deserialize)]
+struct AccountQuery {
+    password: Option<String>,
+}
+
+async fn show_account(state: web::Data<AppState>, PageUser(nav): PageUser, query: web::Query<AccountQuery>) -> Page {
+    let notice = (query.password.as_deref() == Some("changed"))
+        .then_some("Password changed. Your other sessions and your API tokens were signed out.");
+    account_page(&state, &nav, StatusCode::OK, views::admin::AccountPage { notice, ..NOTHING }).await
 }
 
 #[derive(Deserialize)]
 struct TokenForm {
     name: String,
+    scope: Option<String>,
+    /// Days, or empty for a token that does not expire.
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 async fn create_token(state: web::Data<AppState>, PageUser(nav): PageUser, form: web::Form<TokenForm>) -> Page {
-    let (st, user, name) = (state.clone(), nav.user.clone(), form.into_inner().name);
-    let (_, token) = web::block(move || accounts::create_token(&st, &user, &name)).await??;
-    // Shown on this response only; a reload will not show it again.
-    account_page(&state, &nav, Some(&token)).await
+    let TokenForm { name, scope, expires_in_days } = form.into_inner();
+    let days = match expires_in_days.trim() {
+        "" => Ok(None),
+        days => days.parse::<i64>().map(Some).map_err(|_| ApiError::Invalid("pick how long the token lasts".into())),
+    };
+    let (st, user) = (state.clone(), nav.user.clone());
+    let created = match days {
+        Ok(days) => web::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), days)).await?,
+        Err(e) => Err(e),
+    };
+    match created {
+        // Shown on this response only; a reload will not show it again.
+        Ok((_, token)) => {
+            let view = views::admin::AccountPage { new_token: Some(&token), ..NOTHING };
+            account_page(&state, &nav, StatusCode::OK, view).await
+        }
+        Err(e) if form_mistake(&e) => {
+            let error = e.to_string();
+            let view = views::admin::AccountPage { error: Some(&error), ..NOTHING };
+            account_page(&state, &nav, StatusCode::UNPROCESSABLE_ENTITY, view).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn revoke_token(state: web::Data<AppState>, PageUser(nav): PageUser, id: web::Path<i64>) -> Page {
@@ -307,10 +350,59 @@ async fn revoke_token(state: web::Data<AppState>, PageUser(nav): PageUser, id: w
     Ok(redirect("/account"))
 }
 
-async fn sign_out_everywhere(state: web::Data<AppState>, PageUser(nav): PageUser) -> Page {
+async fn show_password(PageUser(nav): PageUser) -> Page {
+    Ok(html(StatusCode::OK, views::admin::password(&nav, None)))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    password: String,
+    confirm: String,
+}
+
+/// Changes one's own password. Every session and API token of the account is revoked;
+/// this browser gets a new session, so it stays signed in.
+async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    PageUser(nav): PageUser,
+    form: web::Form<PasswordForm>,
+) -> Page {
+    let PasswordForm { current_password, password, confirm } = form.into_inner();
+    let mistake = |status: StatusCode, message: &str| Ok(html(status, views::admin::password(&nav, Some(message))));
+    if password != confirm {
+        return mistake(StatusCode::UNPROCESSABLE_ENTITY, "The new passwords do not match.");
+    }
+    let username = nav.user.username.clone();
+    let address = auth::client_address(&req);
+    let changed =
+        auth::change_password(&state, &address, nav.user.clone(), username.clone(), Some(current_password), password)
+            .await;
+    match changed {
+        Ok(()) => {}
+        Err(e @ (ApiError::Forbidden(_) | ApiError::Invalid(_) | ApiError::TooManyRequests { .. })) => {
+            let mut response = mistake(e.status_code(), &e.to_string())?;
+            if let ApiError::TooManyRequests { retry_after } = e {
+                response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            }
+            return Ok(response);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let st = state.clone();
+    let user = web::block(move || st.store.read(|c| users::get(c, &username))).await??;
+    let token = state.tokens.issue(&user)?;
+    Ok(HttpResponse::SeeOther()
+        .cookie(auth::session_cookie(&req, token, state.tokens.ttl_secs()))
+        .insert_header((header::LOCATION, "/account?password=changed"))
+        .finish())
+}
+
+async fn sign_out_everywhere(state: web::Data<AppState>, req: HttpRequest, PageUser(nav): PageUser) -> Page {
     let (st, user) = (state.clone(), nav.user.clone());
     web::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
-    Ok(HttpResponse::SeeOther().cookie(auth::removal_cookie()).insert_header((header::LOCATION, "/login")).finish())
+    Ok(HttpResponse::SeeOther().cookie(auth::removal_cookie(&req)).insert_header((header::LOCATION, "/login")).finish())
 }
 
 #[cfg(test)]

@@ -827,7 +827,7 @@ async fn login(
     };
     let token = state.tokens.issue(&user)?;
     Ok(HttpResponse::SeeOther()
-        .cookie(auth::session_cookie(token, state.tokens.ttl_secs()))
+        .cookie(auth::session_cookie(&req, token, state.tokens.ttl_secs()))
         .insert_header((header::LOCATION, next))
         .finish())
 }
@@ -838,7 +838,7 @@ async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Err(e) = auth::revoke_current_session(&state, &req).await {
         tracing::debug!(error = %e, "signing out a session that was not valid");
     }
-    HttpResponse::SeeOther().cookie(auth::removal_cookie()).insert_header((header::LOCATION, "/login")).finish()
+    HttpResponse::SeeOther().cookie(auth::removal_cookie(&req)).insert_header((header::LOCATION, "/login")).finish()
 }
 
 fn redirect(to: &str) -> HttpResponse {

@@ -1,16 +1,16 @@
 //! Admin pages for people and access: accounts, groups, a collection's access rules, and
-//! one's own account (API tokens, signing out everywhere).
+//! one's own account (API tokens, the password, signing out everywhere).
 
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use verity_core::Role;
 use verity_core::role::Level;
-use verity_store::tokens::ApiToken;
+use verity_store::tokens::{ApiToken, Scope};
 use verity_store::users::User;
 
 use super::layout::page;
 use super::{csrf_field, relative};
-use crate::accounts::RuleInput;
+use crate::accounts::{MIN_PASSWORD_CHARS, RuleInput};
 use crate::auth::Nav;
 
 const ROLES: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
@@ -169,7 +169,19 @@ pub fn access(nav: &Nav, slug: &str, name: &str, rules: &[RuleInput], error: Opt
     )
 }
 
-pub fn account(nav: &Nav, tokens: &[ApiToken], new_token: Option<&str>, now: DateTime<Utc>) -> Markup {
+/// How long a new token may last, as the account page offers it (days; empty: never).
+const TOKEN_LIFETIMES: [(&str, &str); 5] =
+    [("", "never expires"), ("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("365", "a year")];
+
+pub struct AccountPage<'a> {
+    pub tokens: &'a [ApiToken],
+    /// A token just made: shown this once.
+    pub new_token: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+pub fn account(nav: &Nav, view: &AccountPage<'_>, now: DateTime<Utc>) -> Markup {
     page(
         "Your account",
         Some(nav),
@@ -177,23 +189,37 @@ pub fn account(nav: &Nav, tokens: &[ApiToken], new_token: Option<&str>, now: Dat
         html! {
             h1 { "Your account" }
             p { (nav.user.display_name) " · " code { (nav.user.username) } " · " (nav.user.role.as_str()) }
+            (notice_and_error(view.notice, view.error))
+            p { a href="/account/password" { "Change your password" } }
             h2 { "API tokens" }
-            p class="muted" { "For scripts: send " code { "Authorization: Bearer TOKEN" } ". A token can do what you can; revoke it when the script is gone." }
-            @if let Some(t) = new_token {
+            p class="muted" {
+                "For scripts: send " code { "Authorization: Bearer TOKEN" } " to the JSON API. A token does at most what you can, limited by its scope: "
+                strong { "read" } " only reads; " strong { "write" } " also changes cards, verifications, notifications and attachments; "
+                strong { "admin" } " also manages people, groups and collections. No token can make tokens or change a password."
+            }
+            @if let Some(t) = view.new_token {
                 div class="notice" role="status" {
                     p { "Your new token — copy it now, it is not shown again:" }
                     p { code class="token" { (t) } }
                 }
             }
-            @if tokens.is_empty() { p class="muted" { "No tokens." } } @else {
+            @if view.tokens.is_empty() { p class="muted" { "No tokens." } } @else {
                 table class="health-table" {
-                    thead { tr { th { "Name" } th { "Created" } th { "Last used" } th { "" } } }
+                    thead { tr { th { "Name" } th { "Scope" } th { "Created" } th { "Last used" } th { "Expires" } th { "" } } }
                     tbody {
-                        @for t in tokens {
+                        @for t in view.tokens {
                             tr {
                                 td { (t.name) }
+                                td { (t.scope.as_str()) }
                                 td class="muted small" { (relative(t.created_at, now)) }
                                 td class="muted small" { @match t.last_used_at { Some(at) => (relative(at, now)), None => "never" } }
+                                td class="muted small" {
+                                    @match t.expires_at {
+                                        None => "never",
+                                        Some(at) if at <= now => { span class="badge badge-stale" { "expired" } " " (relative(at, now)) },
+                                        Some(at) => (relative(at, now)),
+                                    }
+                                }
                                 td {
                                     form class="inline" method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
                                         (csrf_field(&nav.csrf))
@@ -208,14 +234,42 @@ pub fn account(nav: &Nav, tokens: &[ApiToken], new_token: Option<&str>, now: Dat
             form class="inline-form" method="post" action="/account/tokens" {
                 (csrf_field(&nav.csrf))
                 input name="name" required placeholder="what will use it" aria-label="Token name";
+                select name="scope" aria-label="Scope" {
+                    @for scope in Scope::ALL { option value=(scope.as_str()) selected[scope == Scope::Read] { (scope.as_str()) } }
+                }
+                select name="expires_in_days" aria-label="Expires" {
+                    @for (days, label) in TOKEN_LIFETIMES { option value=(days) { (label) } }
+                }
                 button type="submit" { "Create token" }
             }
             h2 { "Sessions" }
-            p class="muted" { "Lost a laptop? Sign out of every browser and app at once (API tokens stay)." }
+            p class="muted" { "Lost a laptop? Sign out of every browser and app at once; your API tokens are revoked too." }
             form class="stack-form" method="post" action="/account/sign-out-everywhere" {
                 (csrf_field(&nav.csrf))
                 button type="submit" { "Sign out everywhere" }
             }
+        },
+    )
+}
+
+pub fn password(nav: &Nav, error: Option<&str>) -> Markup {
+    page(
+        "Change your password",
+        Some(nav),
+        "",
+        html! {
+            h1 { "Change your password" }
+            (notice_and_error(None, error))
+            p class="muted" { "This signs you out of every other browser and app and revokes your API tokens; this browser stays signed in." }
+            form class="stack-form" method="post" action="/account/password" {
+                (csrf_field(&nav.csrf))
+                input type="hidden" name="username" value=(nav.user.username) autocomplete="username";
+                label { "Current password " input name="current_password" type="password" autocomplete="current-password" required; }
+                label { "New password " input name="password" type="password" autocomplete="new-password" required minlength=(MIN_PASSWORD_CHARS); }
+                label { "New password again " input name="confirm" type="password" autocomplete="new-password" required minlength=(MIN_PASSWORD_CHARS); }
+                button type="submit" { "Change password" }
+            }
+            p { a href="/account" { "Back to your account" } }
         },
     )
 }
