@@ -9,6 +9,7 @@ mod content;
 mod editor;
 mod golden;
 mod pages;
+mod permissions;
 mod postgres;
 mod search;
 mod security;

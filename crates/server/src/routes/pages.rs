@@ -227,6 +227,7 @@ async fn show_card(
         related: &related,
         notice,
         now: state.clock.now(),
+        may_edit: access.can(card.collection_id, Level::Write),
     }))
 }
 
@@ -247,6 +248,9 @@ async fn new_card_page(
     params: web::Query<NewParams>,
 ) -> PageResult {
     let collections = collection_options(&state, &nav.user).await?;
+    if collections.is_empty() {
+        return Err(ApiError::Forbidden("there is no collection you may add cards to").into());
+    }
     let collection = params.collection.clone().unwrap_or_default();
     let draft = Draft { title: "", body: "", tags: "", message: "", collection: &collection, base_rev: 0 };
     Ok(views::editor::editor(&nav, None, &draft, &collections, false, None, None))
@@ -318,13 +322,20 @@ async fn editor_error(
     ))
 }
 
-async fn load_for_page(state: &web::Data<AppState>, nav: &auth::Nav, slug: String) -> Result<(Card, bool), PageError> {
+/// A card for a page that needs `need` on it (404 when unreadable, 403 when readable but
+/// not enough), and whether this person may verify it.
+async fn load_for_page(
+    state: &web::Data<AppState>,
+    nav: &auth::Nav,
+    slug: String,
+    need: Level,
+) -> Result<(Card, bool), PageError> {
     let st = state.clone();
     let user = nav.user.clone();
     let (card, may_verify) = web::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let access = Access::load(c, &user)?;
-            let card = access.card(c, &slug, Level::Read)?;
+            let card = access.card(c, &slug, need)?;
             let may = access.may_verify(c, &card)?;
             Ok((card, may))
         })
@@ -334,7 +345,7 @@ async fn load_for_page(state: &web::Data<AppState>, nav: &auth::Nav, slug: Strin
 }
 
 async fn edit_card_page(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
-    let (card, may_verify) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let (card, may_verify) = load_for_page(&state, &nav, slug.into_inner(), Level::Write).await?;
     let tags = card.tags.join(", ");
     let draft = Draft {
         title: &card.title,
@@ -354,7 +365,7 @@ async fn save_card(
     form: web::Form<EditorForm>,
 ) -> Result<HttpResponse, PageError> {
     let slug = slug.into_inner();
-    let (card, may_verify) = load_for_page(&state, &nav, slug.clone()).await?;
+    let (card, may_verify) = load_for_page(&state, &nav, slug.clone(), Level::Write).await?;
     let f = form.into_inner();
     let content = match Content::validate(&f.title, f.body.clone(), &split_tags(&f.tags)) {
         Ok(c) => c,
@@ -393,7 +404,7 @@ async fn save_card(
 }
 
 async fn show_history(state: web::Data<AppState>, PageUser(nav): PageUser, slug: web::Path<String>) -> PageResult {
-    let (card, _) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let (card, _) = load_for_page(&state, &nav, slug.into_inner(), Level::Read).await?;
     let st = state.clone();
     let id = card.id;
     let revisions = web::block(move || st.store.read(|c| cards::revisions(c, id))).await??;
@@ -406,7 +417,7 @@ async fn show_revision(
     path: web::Path<(String, i32)>,
 ) -> PageResult {
     let (slug, rev) = path.into_inner();
-    let (card, _) = load_for_page(&state, &nav, slug).await?;
+    let (card, _) = load_for_page(&state, &nav, slug, Level::Read).await?;
     let st = state.clone();
     let (id, user) = (card.id, nav.user.clone());
     let (revision, html_body) = web::block(move || {
@@ -428,7 +439,7 @@ async fn show_diff(
     slug: web::Path<String>,
     params: web::Query<DiffParams>,
 ) -> PageResult {
-    let (card, _) = load_for_page(&state, &nav, slug.into_inner()).await?;
+    let (card, _) = load_for_page(&state, &nav, slug.into_inner(), Level::Read).await?;
     let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
     let st = state.clone();
     let id = card.id;

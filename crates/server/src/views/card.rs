@@ -28,10 +28,12 @@ pub struct CardPage<'a> {
     pub related: &'a [(String, String)],
     pub notice: Option<&'a str>,
     pub now: DateTime<Utc>,
+    /// Whether this person may edit (and archive) the card.
+    pub may_edit: bool,
 }
 
 pub fn card(p: &CardPage<'_>) -> Markup {
-    let CardPage { nav, card, html_body, revisions, panel, backlinks, related, notice, now } = *p;
+    let CardPage { nav, card, html_body, revisions, panel, backlinks, related, notice, now, may_edit } = *p;
     let status = card.status(now);
     page(
         &card.title,
@@ -45,9 +47,9 @@ pub fn card(p: &CardPage<'_>) -> Markup {
                     div class="title-row" {
                         h1 { (card.title) }
                         div class="card-actions" {
-                            @if nav.user.role.can_write() { a class="button" href={ "/cards/" (card.slug) "/edit" } { "Edit" } }
+                            @if may_edit { a class="button" href={ "/cards/" (card.slug) "/edit" } { "Edit" } }
                             a class="button" href={ "/cards/" (card.slug) "/history" } { "History" }
-                            @if nav.user.role.can_write() {
+                            @if may_edit {
                                 form class="inline" method="post" action={ "/cards/" (card.slug) "/archive" } { (crate::views::csrf_field(&p.nav.csrf))
                                     button class="link" type="submit" title="Remove from search and lists; history is kept" { "Archive" }
                                 }
