@@ -260,6 +260,28 @@ pub fn rebuild_all(store: &Store, index: &SearchIndex, writer: &mut Writer) -> a
     Ok(seq)
 }
 
+/// Indexes these cards again, or removes them when archived or gone (which also removes
+/// any second copy), then commits `seq`: what `verity check --repair` does.
+pub fn reindex_cards(
+    store: &Store,
+    index: &SearchIndex,
+    writer: &mut Writer,
+    ids: &[i64],
+    seq: i64,
+) -> anyhow::Result<()> {
+    for &id in ids {
+        writer.delete(id);
+    }
+    for chunk in ids.chunks(BATCH as usize) {
+        apply(store, writer, chunk)?;
+    }
+    writer.commit(seq)?;
+    if index.reload()? {
+        index_again(store, index, writer, seq)?;
+    }
+    Ok(())
+}
+
 pub fn card_doc(card: &Card) -> CardDoc {
     CardDoc {
         id: card.id,
