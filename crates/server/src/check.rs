@@ -143,6 +143,8 @@ impl fmt::Display for Report {
         write!(f, "index: {} documents, committed up to change {} ({behind} behind)", self.indexed, self.applied_seq)?;
         if self.server_running {
             write!(f, "; held by a running server, {} recently changed cards left to it", self.pending)?;
+        } else if behind > 0 {
+            write!(f, "; `verity serve` catches up when it starts")?;
         }
         writeln!(f)?;
         if self.no_content_folder {

@@ -54,6 +54,8 @@ pub enum Command {
     },
     /// Rebuild the search index from the database (stop the server first).
     Reindex,
+    /// Compare the database with the search index and the content folder; exit 1 if they differ.
+    Check(CheckArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -82,6 +84,16 @@ pub struct ServeArgs {
     pub schedule_secs: u64,
 }
 
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Index again the cards whose index entry differs (the server must be stopped).
+    #[arg(long)]
+    pub repair: bool,
+    /// The content folder the cards' files are compared with.
+    #[arg(long = "content", env = "VERITY_CONTENT_DIR", default_value = "./content")]
+    pub content: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create an account; the password comes from stdin with --password-stdin, else is generated and printed.
@@ -104,7 +116,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -123,14 +135,16 @@ fn init_tracing() {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => actix_web::rt::System::new().block_on(serve(cli.data, args)),
         Command::Import { dir } => import_once(&cli.data, &dir),
         Command::Export { dir } => export(&cli.data, &dir),
         Command::Reindex => reindex(&cli.data),
+        Command::Check(args) => return check(&cli.data, &args),
         Command::User(cmd) => user(&cli.data, cmd),
-    }
+    }?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -254,6 +268,16 @@ fn reindex(data: &DataArgs) -> anyhow::Result<()> {
     writer.finish()?;
     println!("reindexed {} cards (change log at {seq})", index.num_docs());
     Ok(())
+}
+
+/// `verity check`: exit 0 when nothing differs (any longer, after `--repair`), else 1.
+fn check(data: &DataArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if data.database_url.is_none() && !data.data_dir.join("verity.db").is_file() {
+        bail!("no database in {} (pass --data-dir or --database-url)", data.data_dir.display());
+    }
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    let outcome = crate::check::check(&store, &data.data_dir.join("index"), Some(&args.content), args.repair)?;
+    Ok(if crate::check::print(&outcome) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
