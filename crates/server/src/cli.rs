@@ -161,6 +161,9 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let state = runtime.state.clone();
     let server = HttpServer::new(move || app::build_app(state.clone()))
+        // Signals are ours (see `stop_on_signals`): actix stops at once on Ctrl-C.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .bind(&args.bind)
         .with_context(|| format!("listening on {}", args.bind))?;
     for addr in server.addrs() {
@@ -174,6 +177,7 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let server = server.run();
+    actix_web::rt::spawn(stop_on_signals(server.handle()));
 
     if !args.content.is_dir() {
         tracing::info!(folder = %args.content.display(), "no content folder; nothing to sync");
@@ -188,7 +192,45 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     server.await?;
     scheduler.stop();
     runtime.shutdown();
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a graceful stop waits for requests in flight (a `?wait=true` write waits up
+/// to 10 s for the index).
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// SIGTERM and Ctrl-C stop the server gracefully: it stops accepting connections and
+/// finishes the requests in flight; `serve` then stops the indexer, which commits
+/// everything written so far. A second signal stops at once.
+async fn stop_on_signals(server: actix_web::dev::ServerHandle) {
+    match next_stop_signal().await {
+        Ok(name) => tracing::info!(signal = name, "stopping: finishing the requests in flight"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM and Ctrl-C");
+            return;
+        }
+    }
+    tokio::select! {
+        () = server.stop(true) => {}
+        Ok(_) = next_stop_signal() => server.stop(false).await,
+    }
+}
+
+/// Waits for the next SIGTERM or SIGINT (Ctrl-C).
+#[cfg(unix)]
+async fn next_stop_signal() -> std::io::Result<&'static str> {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+#[cfg(not(unix))]
+async fn next_stop_signal() -> std::io::Result<&'static str> {
+    actix_web::rt::signal::ctrl_c().await.map(|()| "Ctrl-C")
 }
 
 fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
