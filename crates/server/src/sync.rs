@@ -154,6 +154,7 @@ impl ContentSync {
 
 impl Worker {
     fn run(self, rx: mpsc::Receiver<Job>, done: watch::Sender<u64>) {
+        let mut first_scan = true;
         loop {
             let job = match rx.recv_timeout(POLL) {
                 Ok(job) => Some(job),
@@ -164,6 +165,9 @@ impl Worker {
                 Some(Job::Rescan(u64::MAX)) => return,
                 Some(Job::Rescan(t)) => {
                     self.log(self.rescan());
+                    if std::mem::take(&mut first_scan) {
+                        self.log(self.write_back_lagging());
+                    }
                     Some(t)
                 }
                 Some(Job::WriteBack(t, id)) => {
@@ -385,6 +389,30 @@ impl Worker {
         // A card back from the archive: its archived copy has served its purpose.
         let _ = std::fs::remove_file(self.root.join(ARCHIVE_DIR).join(&rel));
         self.store.write(|c| cards::set_synced(c, id, &rel, &hash, card.head_rev))
+    }
+
+    /// Write-backs wait in memory, so a crash after an edit's commit loses its
+    /// write-back, and the file keeps an older revision. At start-up, once the first
+    /// rescan took in the files changed on disk, writes again every file that still holds
+    /// the bytes last synced but an older revision than its card.
+    fn write_back_lagging(&self) -> Result<(), StoreError> {
+        let files = self.store.read(cards::synced_files)?;
+        let ids: Vec<i64> = files.iter().map(|(id, _, _)| *id).collect();
+        for chunk in ids.chunks(500) {
+            for card in self.store.read(|c| cards::many(c, chunk))? {
+                let (Some(rel), Some(rev)) = (&card.source_path, card.source_rev) else { continue };
+                if rev >= card.head_rev {
+                    continue;
+                }
+                // `read_file` checks links and size before reading.
+                let on_disk = read_file(&self.root, rel).ok().map(|(_, hash)| hash);
+                if on_disk.is_some() && on_disk == card.source_hash {
+                    tracing::info!(path = %rel, "writing back an edit the last run did not");
+                    self.write_back(card.id)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Moves an archived card's file under `.verity-archive/`, keeping its path there.
