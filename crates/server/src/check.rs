@@ -38,20 +38,51 @@ pub enum Difference {
     /// The index was missing or written by another version of Verity: it is empty now.
     IndexReset,
     /// The index recorded changes the database does not have: it was built from another database.
-    IndexAhead { applied: i64, latest: i64 },
-    NotIndexed { id: i64, slug: String },
+    IndexAhead {
+        applied: i64,
+        latest: i64,
+    },
+    NotIndexed {
+        id: i64,
+        slug: String,
+    },
     /// In the index, but not as the card is now.
-    Stale { id: i64, slug: String },
+    Stale {
+        id: i64,
+        slug: String,
+    },
     /// An archived card, or one no longer in the database, is still in the index.
-    NotLive { id: i64, slug: String },
+    NotLive {
+        id: i64,
+        slug: String,
+    },
     /// The card is in the index more than once.
-    Duplicate { id: i64, slug: String, copies: usize },
-    FileMissing { slug: String, path: String },
-    FileUnreadable { slug: String, path: String, reason: String },
+    Duplicate {
+        id: i64,
+        slug: String,
+        copies: usize,
+    },
+    FileMissing {
+        slug: String,
+        path: String,
+    },
+    FileUnreadable {
+        slug: String,
+        path: String,
+        reason: String,
+    },
     /// The file's bytes changed since the last sync (the sync reads it at its next rescan).
-    FileChanged { slug: String, path: String },
+    FileChanged {
+        slug: String,
+        path: String,
+    },
     /// The card changed in the app after its file was last written.
-    FileBehind { slug: String, path: String, file_rev: i32, head_rev: i32 },
+    FileBehind {
+        slug: String,
+        path: String,
+        file_rev: i32,
+        head_rev: i32,
+    },
 }
 
 impl Difference {
@@ -100,10 +131,9 @@ impl fmt::Display for Difference {
             Difference::FileChanged { slug, path } => {
                 write!(f, "file: {path} changed since it was last synced with card `{slug}`")
             }
-            Difference::FileBehind { slug, path, file_rev, head_rev } => write!(
-                f,
-                "file: {path} holds revision {file_rev} of card `{slug}`, which is at revision {head_rev}"
-            ),
+            Difference::FileBehind { slug, path, file_rev, head_rev } => {
+                write!(f, "file: {path} holds revision {file_rev} of card `{slug}`, which is at revision {head_rev}")
+            }
         }
     }
 }
@@ -138,7 +168,11 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "database: {} live cards, {} archived, change log at {}", self.live, self.archived, self.latest_seq)?;
+        writeln!(
+            f,
+            "database: {} live cards, {} archived, change log at {}",
+            self.live, self.archived, self.latest_seq
+        )?;
         let behind = (self.latest_seq - self.applied_seq).max(0);
         write!(f, "index: {} documents, committed up to change {} ({behind} behind)", self.indexed, self.applied_seq)?;
         if self.server_running {

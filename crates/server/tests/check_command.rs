@@ -19,7 +19,8 @@ fn check_reads_beside_a_running_server_repairs_once_it_is_stopped_and_exits_1_on
     std::fs::write(site.content().join("welcome.md"), "# Welcome\n\nStart here.\n").unwrap();
     let server = site.start();
     let api = server.admin();
-    let r = api.post_json("/api/v1/cards?wait=true", &json!({"title": "Runbook", "body": "Steps.", "collection": "general"}));
+    let r = api
+        .post_json("/api/v1/cards?wait=true", &json!({"title": "Runbook", "body": "Steps.", "collection": "general"}));
     assert_eq!(r.unwrap().status, 201);
     assert!(server.wait_caught_up(Duration::from_secs(30)));
 

@@ -18,8 +18,8 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -316,7 +316,9 @@ fn read_back(api: &Api, known: &mut Known, acks: &mut Acks, problems: &mut Probl
         _ => {}
     }
     if rev != known.rev || body != known.body {
-        problems.lost.push(format!("{}: acknowledged rev {} but the head is rev {rev}: {body:?}", known.slug, known.rev));
+        problems
+            .lost
+            .push(format!("{}: acknowledged rev {} but the head is rev {rev}: {body:?}", known.slug, known.rev));
     }
     let old = api.get(&format!("/api/v1/cards/{}/revisions/{}", known.slug, known.rev)).unwrap();
     if old.status != 200 || old.json().unwrap()["body"] != known.body.as_str() {

@@ -61,7 +61,10 @@ fn stops_gracefully_on(signal: &str) -> Duration {
     std::thread::sleep(Duration::from_millis(300));
     // A write acknowledged without waiting for the index, just before the signal.
     let r = api
-        .post_json("/api/v1/cards", &json!({"title": "Shutdown note", "body": "Written as the server stopped: quoll.", "collection": "ops"}))
+        .post_json(
+            "/api/v1/cards",
+            &json!({"title": "Shutdown note", "body": "Written as the server stopped: quoll.", "collection": "ops"}),
+        )
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     let signalled = Instant::now();

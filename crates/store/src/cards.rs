@@ -766,8 +766,7 @@ pub fn resolve_links(conn: &mut DbConnection, targets: &[String], hidden: &[i64]
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let as_slugs: Vec<String> =
-        targets.iter().map(|t| verity_core::Slug::from_text(t, "card").into_string()).collect();
+    let as_slugs: Vec<String> = targets.iter().map(|t| verity_core::Slug::from_text(t, "card").into_string()).collect();
     let candidates: Vec<(i64, String, String)> = cards::table
         .filter(cards::archived_at.is_null())
         .filter(cards::collection_id.ne_all(hidden))
