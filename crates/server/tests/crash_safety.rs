@@ -5,9 +5,10 @@
 //!
 //! Each trial: four writers create, edit and verify cards (`?wait=true`) and upload
 //! files, the server is killed at a random moment (50 to 1500 ms in), restarted, and
-//! every card and file touched in the trial is read back. The same data dir goes through
-//! every trial; at the end the server stops with SIGTERM, `verity check` runs with it
-//! stopped, and every card and file of the whole run is read back once more.
+//! every card and file touched in the trial is read back (in a quarter of the trials it is
+//! killed once more while starting up). The same data dir goes through every trial; at
+//! the end the server stops with SIGTERM, `verity check` runs with it stopped, every card
+//! and file of the whole run is read back once more, and no card may exist twice.
 //!
 //! ```sh
 //! cargo test -p verity --test crash_safety                      # 5 trials (CI)
@@ -30,6 +31,8 @@ const WRITERS: usize = 4;
 const DEFAULT_TRIALS: usize = 5;
 /// The kill comes this long after the writers start, at random.
 const KILL_AFTER_MS: std::ops::Range<u64> = 50..1500;
+/// In a quarter of the trials it is killed again this long into its restart.
+const STARTUP_KILL_MS: std::ops::Range<u64> = 0..400;
 /// Collections the writers create cards in: `general` has a folder in the content
 /// folder (its cards are written back to files), `crash` has none.
 const COLLECTIONS: [&str; 2] = ["crash", "general"];
@@ -150,6 +153,25 @@ struct Problems {
     check_failures: Vec<String>,
     /// Answers other than 2xx from a server that was not being killed.
     unexpected: Vec<String>,
+    /// Titles that more than one live card has (every card the writers made has its own).
+    duplicates: Vec<String>,
+}
+
+/// Titles of more than one live card: a card made twice (say, its written-back file taken
+/// for a new card after a crash).
+fn duplicated_titles(api: &Api) -> Vec<String> {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for offset in (0..).step_by(1000) {
+        let page = api.get(&format!("/api/v1/cards?limit=1000&offset={offset}")).unwrap().json().unwrap();
+        let cards = page["cards"].as_array().unwrap();
+        for card in cards {
+            *seen.entry(card["title"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        if cards.len() < 1000 {
+            break;
+        }
+    }
+    seen.into_iter().filter(|(_, n)| *n > 1).map(|(title, n)| format!("{title:?} {n} times")).collect()
 }
 
 /// The server went away (no answer): the writer stops.
@@ -362,6 +384,7 @@ fn run(site: &Site, backend: &str) {
     let mut acks = Acks::default();
     let mut problems = Problems::default();
     let mut recoveries = Vec::new();
+    let mut startup_kills = 0;
 
     // A content folder with a card at its root, so `general` exists and has a folder.
     std::fs::write(site.content().join("welcome.md"), "# Welcome\n\nThe crash test's content folder.\n").unwrap();
@@ -401,6 +424,13 @@ fn run(site: &Site, backend: &str) {
             problems.unexpected.extend(w.unexpected);
         }
 
+        // Now and then, a second crash while it starts up again (catching up, rescanning).
+        if rng.random_range(0..4) == 0 {
+            let starting = site.spawn();
+            std::thread::sleep(Duration::from_millis(rng.random_range(STARTUP_KILL_MS)));
+            starting.kill();
+            startup_kills += 1;
+        }
         let restarted = Instant::now();
         server = site.start();
         assert!(server.wait_caught_up(Duration::from_secs(120)), "trial {trial}: the index did not catch up");
@@ -431,6 +461,7 @@ fn run(site: &Site, backend: &str) {
     for upload in &uploads {
         read_back_upload(&api, upload, &mut problems);
     }
+    problems.duplicates = duplicated_titles(&api);
     drop(server);
 
     let mut times = recoveries.clone();
@@ -455,12 +486,15 @@ fn run(site: &Site, backend: &str) {
         acks.in_flight, acks.applied_in_flight
     );
     println!(
-        "  lost writes: {}; acknowledged but not searchable: {}; verity check not clean: {}; unexpected answers: {}",
+        "  lost writes: {}; acknowledged but not searchable: {}; verity check not clean: {}; unexpected answers: {}; \
+         cards made twice: {}",
         problems.lost.len(),
         problems.unsearchable.len(),
         problems.check_failures.len(),
-        problems.unexpected.len()
+        problems.unexpected.len(),
+        problems.duplicates.len()
     );
+    println!("  killed again while starting up: {startup_kills} times");
     println!(
         "  recovery (restart until the index caught up): p50 {:.0} ms, p90 {:.0} ms, max {:.0} ms",
         percentile_ms(&mut times, 0.5),
@@ -476,12 +510,14 @@ fn run(site: &Site, backend: &str) {
     report("not searchable", &problems.unsearchable);
     report("check", &problems.check_failures);
     report("unexpected", &problems.unexpected);
+    report("made twice", &problems.duplicates);
     assert!(acks.total() > 0, "nothing was acknowledged: the trials were too short");
     assert!(
         problems.lost.is_empty()
             && problems.unsearchable.is_empty()
             && problems.check_failures.is_empty()
-            && problems.unexpected.is_empty(),
+            && problems.unexpected.is_empty()
+            && problems.duplicates.is_empty(),
         "the crash test found problems (above)"
     );
 }

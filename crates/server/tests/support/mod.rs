@@ -83,6 +83,25 @@ impl Site {
 
     /// Starts `verity serve` on a free port and waits until `/healthz` answers.
     pub fn start(&self) -> Server {
+        let mut server = self.spawn();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        // The port is known once `serve` prints where it listens.
+        while server.base.is_empty() {
+            let printed = std::fs::read_to_string(&server.stdout).unwrap_or_default();
+            if let Some(line) = printed.lines().find(|l| l.starts_with("Verity is running at ")) {
+                server.base = line["Verity is running at ".len()..].trim_end_matches('/').to_owned();
+            } else {
+                server.assert_alive(deadline);
+            }
+        }
+        while server.healthz().is_none_or(|(status, _)| status != 200) {
+            server.assert_alive(deadline);
+        }
+        server
+    }
+
+    /// Starts `verity serve` without waiting for it (to kill it while it starts).
+    pub fn spawn(&self) -> Server {
         let started = Instant::now();
         let logs = self.dir.path().join("logs");
         std::fs::create_dir_all(&logs).unwrap();
@@ -98,21 +117,7 @@ impl Site {
             .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .expect("verity serve starts");
-        let mut server = Server { child, base: String::new(), stderr: stderr_path, started };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        // The port is known once `serve` prints where it listens.
-        while server.base.is_empty() {
-            let printed = std::fs::read_to_string(&stdout_path).unwrap_or_default();
-            if let Some(line) = printed.lines().find(|l| l.starts_with("Verity is running at ")) {
-                server.base = line["Verity is running at ".len()..].trim_end_matches('/').to_owned();
-            } else {
-                server.assert_alive(deadline);
-            }
-        }
-        while server.healthz().is_none_or(|(status, _)| status != 200) {
-            server.assert_alive(deadline);
-        }
-        server
+        Server { child, base: String::new(), stdout: stdout_path, stderr: stderr_path, started }
     }
 }
 
@@ -120,6 +125,7 @@ impl Site {
 pub struct Server {
     child: Child,
     pub base: String,
+    stdout: PathBuf,
     stderr: PathBuf,
     started: Instant,
 }
