@@ -260,7 +260,7 @@ fn compare(
     let latest_seq = store.read(changes::last_seq)?;
     let mut report = Report { latest_seq, server_running, ..Report::default() };
     // Read before the cards: every card the index should know is then in the index.
-    let inventory = index.inventory()?;
+    let inventory = inventory(index, server_running)?;
     report.applied_seq = inventory.applied_seq;
     report.indexed = inventory.cards.len();
     if fresh {
@@ -319,6 +319,19 @@ fn compare(
         report.differences.splice(0..0, in_index);
     }
     Ok(report)
+}
+
+/// The index's documents. Beside a running server a commit may delete the files of the
+/// segments being opened (merged away): try again on the newer commit.
+fn inventory(index: &SearchIndex, server_running: bool) -> anyhow::Result<verity_index::Inventory> {
+    let mut tries = if server_running { 5 } else { 1 };
+    loop {
+        tries -= 1;
+        match index.inventory() {
+            Err(e) if tries > 0 => tracing::debug!(error = %e, "the index changed while it was read; again"),
+            read => return Ok(read?),
+        }
+    }
 }
 
 /// Cards with a change after `seq`.
