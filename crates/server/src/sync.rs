@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use verity_content::{CardFile, FileError, FolderWatcher, ROOT_COLLECTION, hash_bytes, read_file, to_markdown, walk};
 use verity_core::Clock;
 use verity_store::cards::{self, Card, EditOutcome};
-use verity_store::{Store, StoreError};
+use verity_store::{DbConnection, Store, StoreError};
 
 use crate::export::{draft_of, file_path, write_atomically};
 use crate::import::{collection_for, edit_from_file, new_from_file};
@@ -88,6 +88,32 @@ impl SyncHandle {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
+
+/// The sync writes a new card's file, then records it: a crash in between leaves a file
+/// no card is tied to, holding exactly what the sync wrote. That file is the card's (not
+/// a new card's): it sits where the card's file goes and holds the card at one of its
+/// revisions (the head, or an older one when later write-backs were lost too). Returns
+/// the card and that revision.
+fn written_back_before_a_crash(
+    c: &mut DbConnection,
+    file: &CardFile,
+    hash: &str,
+) -> Result<Option<(i64, i32)>, StoreError> {
+    let Ok(card) = cards::by_slug(c, file.slug.as_str()) else { return Ok(None) };
+    let own_path = file_path(&card).to_string_lossy().replace('\\', "/") == file.path;
+    if card.source_path.is_some() || card.archived_at.is_some() || !own_path {
+        return Ok(None);
+    }
+    // Newest first: the head is the likeliest.
+    for revision in cards::revisions(c, card.id)? {
+        let mut draft = draft_of(&card);
+        (draft.title, draft.body, draft.tags) = (revision.title, revision.body, revision.tags);
+        if hash_bytes(to_markdown(&draft).as_bytes()) == hash {
+            return Ok(Some((card.id, revision.rev)));
+        }
+    }
+    Ok(None)
 }
 
 /// The running sync: its thread and the folder watcher.
@@ -274,6 +300,11 @@ impl Worker {
                     }
                 }
                 None => {
+                    if let Some((id, rev)) = written_back_before_a_crash(c, file, hash)? {
+                        tracing::info!(path = %file.path, "a file written just before a crash: tied to its card");
+                        // An older revision's file is written again after the first rescan.
+                        return cards::set_synced(c, id, &file.path, hash, rev);
+                    }
                     let collection = collection_for(c, file, now)?;
                     let new =
                         new_from_file(file, collection.id, SYNC_AUTHOR, "created on disk", Some(file.path.clone()));
