@@ -200,3 +200,20 @@ fn beside_a_running_indexer_the_check_only_reads_and_repair_refuses() {
     indexer.stop();
     assert!(f.check(false).found.differences.iter().all(|d| !d.in_index()));
 }
+
+#[test]
+fn an_index_of_another_database_is_reported_and_rebuilt() {
+    let f = Fixture::new();
+    let (index, _) = SearchIndex::open(&f.index_dir()).unwrap();
+    let mut writer = index.writer().unwrap();
+    writer.commit(1000).unwrap();
+    writer.finish().unwrap();
+    drop(index);
+    let outcome = f.check(true);
+    let latest = outcome.found.latest_seq;
+    assert!(outcome.found.differences.contains(&Difference::IndexAhead { applied: 1000, latest }));
+    let (reindexed, after) = outcome.repaired.as_ref().unwrap();
+    assert_eq!(*reindexed, 3);
+    assert!(after.is_clean(), "{after}");
+    assert_eq!(after.applied_seq, latest);
+}
