@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod auth_hardening;
 mod browser;
+mod concurrency;
 mod content;
 mod editor;
 mod golden;

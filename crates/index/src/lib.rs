@@ -10,6 +10,7 @@ mod coordination;
 mod doc;
 mod doc_sets;
 mod facts;
+mod inventory;
 mod near;
 mod pairs;
 mod query;
@@ -24,6 +25,7 @@ mod top;
 mod writer;
 
 pub use doc::CardDoc;
+pub use inventory::{IndexedCard, Inventory};
 pub use search::{Facets, Hit, SearchRequest, SearchResults};
 pub use writer::Writer;
 

@@ -55,6 +55,8 @@ pub enum Command {
     },
     /// Rebuild the search index from the database (stop the server first).
     Reindex,
+    /// Compare the database with the search index and the content folder; exit 1 if they differ.
+    Check(CheckArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -92,6 +94,16 @@ pub struct ServeArgs {
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Index again the cards whose index entry differs (the server must be stopped).
+    #[arg(long)]
+    pub repair: bool,
+    /// The content folder the cards' files are compared with.
+    #[arg(long = "content", env = "VERITY_CONTENT_DIR", default_value = "./content")]
+    pub content: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create an account; the password comes from stdin with --password-stdin, else is generated and printed.
@@ -114,7 +126,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -133,14 +145,16 @@ fn init_tracing() {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => actix_web::rt::System::new().block_on(serve(cli.data, args)),
         Command::Import { dir } => import_once(&cli.data, &dir),
         Command::Export { dir } => export(&cli.data, &dir),
         Command::Reindex => reindex(&cli.data),
+        Command::Check(args) => return check(&cli.data, &args),
         Command::User(cmd) => user(&cli.data, cmd),
-    }
+    }?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -159,6 +173,9 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let state = runtime.state.clone();
     let server = HttpServer::new(move || app::build_app(state.clone()))
+        // Signals are ours (see `stop_on_signals`): actix stops at once on Ctrl-C.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .bind(&args.bind)
         .with_context(|| format!("listening on {}", args.bind))?;
     for addr in server.addrs() {
@@ -172,6 +189,7 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let server = server.run();
+    actix_web::rt::spawn(stop_on_signals(server.handle()));
 
     if !args.content.is_dir() {
         tracing::info!(folder = %args.content.display(), "no content folder; nothing to sync");
@@ -186,7 +204,45 @@ async fn serve(data: DataArgs, args: ServeArgs) -> anyhow::Result<()> {
     server.await?;
     scheduler.stop();
     runtime.shutdown();
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a graceful stop waits for requests in flight (a `?wait=true` write waits up
+/// to 10 s for the index).
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// SIGTERM and Ctrl-C stop the server gracefully: it stops accepting connections and
+/// finishes the requests in flight; `serve` then stops the indexer, which commits
+/// everything written so far. A second signal stops at once.
+async fn stop_on_signals(server: actix_web::dev::ServerHandle) {
+    match next_stop_signal().await {
+        Ok(name) => tracing::info!(signal = name, "stopping: finishing the requests in flight"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM and Ctrl-C");
+            return;
+        }
+    }
+    tokio::select! {
+        () = server.stop(true) => {}
+        Ok(_) = next_stop_signal() => server.stop(false).await,
+    }
+}
+
+/// Waits for the next SIGTERM or SIGINT (Ctrl-C).
+#[cfg(unix)]
+async fn next_stop_signal() -> std::io::Result<&'static str> {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+#[cfg(not(unix))]
+async fn next_stop_signal() -> std::io::Result<&'static str> {
+    actix_web::rt::signal::ctrl_c().await.map(|()| "Ctrl-C")
 }
 
 fn import_once(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
@@ -266,6 +322,16 @@ fn reindex(data: &DataArgs) -> anyhow::Result<()> {
     writer.finish()?;
     println!("reindexed {} cards (change log at {seq})", index.num_docs());
     Ok(())
+}
+
+/// `verity check`: exit 0 when nothing differs (any longer, after `--repair`), else 1.
+fn check(data: &DataArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if data.database_url.is_none() && !data.data_dir.join("verity.db").is_file() {
+        bail!("no database in {} (pass --data-dir or --database-url)", data.data_dir.display());
+    }
+    let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
+    let outcome = crate::check::check(&store, &data.data_dir.join("index"), Some(&args.content), args.repair)?;
+    Ok(if crate::check::print(&outcome) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {

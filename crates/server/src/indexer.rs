@@ -122,10 +122,13 @@ impl Indexer {
             let mut at = Progress { read: applied, applied };
             // Whether this pass follows a pause in the writes (no wake-up for POLL).
             let mut idle = false;
-            while !stopping.load(Ordering::Acquire) {
+            loop {
+                // Asked to stop: one last pass commits every change written until now, so
+                // the next start has nothing to catch up.
+                let last = stopping.load(Ordering::Acquire);
                 let pass = catch_up(&store, &index, &mut writer, &mut at, changes_per_commit).and_then(|()| {
                     // Left uncommitted only in bulk mode (the server commits every batch).
-                    let wanted = idle || awaited.load(Ordering::Acquire) > at.applied;
+                    let wanted = idle || last || awaited.load(Ordering::Acquire) > at.applied;
                     if at.read > at.applied && wanted { commit(&store, &index, &mut writer, &mut at) } else { Ok(()) }
                 });
                 match pass {
@@ -134,6 +137,9 @@ impl Indexer {
                         // Wake waiters only when something moved (send_replace always notifies).
                         applied_tx.send_if_modified(|current| std::mem::replace(current, applied) != applied);
                     }
+                    Err(e) if last => {
+                        tracing::error!(error = %e, "indexing failed while stopping; the next start catches up");
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "indexing failed; retrying");
                         // Apply again everything not committed (harmless: delete + add).
@@ -141,6 +147,9 @@ impl Indexer {
                         std::thread::sleep(RETRY);
                         continue;
                     }
+                }
+                if last {
+                    break;
                 }
                 match wake_rx.recv_timeout(POLL) {
                     Ok(()) => idle = false,
@@ -159,7 +168,7 @@ impl Indexer {
         self.handle.clone()
     }
 
-    /// Stops after the current pass. Every committed change stays committed.
+    /// Stops after one last pass, which commits every change written until now.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Release);
         self.handle.wake();
@@ -260,6 +269,28 @@ pub fn rebuild_all(store: &Store, index: &SearchIndex, writer: &mut Writer) -> a
     Ok(seq)
 }
 
+/// Indexes these cards again, or removes them when archived or gone (which also removes
+/// any second copy), then commits `seq`: what `verity check --repair` does.
+pub fn reindex_cards(
+    store: &Store,
+    index: &SearchIndex,
+    writer: &mut Writer,
+    ids: &[i64],
+    seq: i64,
+) -> anyhow::Result<()> {
+    for &id in ids {
+        writer.delete(id);
+    }
+    for chunk in ids.chunks(BATCH as usize) {
+        apply(store, writer, chunk)?;
+    }
+    writer.commit(seq)?;
+    if index.reload()? {
+        index_again(store, index, writer, seq)?;
+    }
+    Ok(())
+}
+
 pub fn card_doc(card: &Card) -> CardDoc {
     CardDoc {
         id: card.id,
@@ -305,6 +336,25 @@ mod tests {
             assert_eq!(index.num_docs(), 3, "{round}");
         }
         indexer.stop();
+    }
+
+    #[test]
+    fn stopping_commits_the_changes_written_since_the_last_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("verity.db").to_str().unwrap()).unwrap();
+        let (index, _) = SearchIndex::open(&dir.path().join("index")).unwrap();
+        let index = Arc::new(index);
+        let indexer = Indexer::start(store.clone(), index.clone(), true).unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir(&content).unwrap();
+        std::fs::write(content.join("a.md"), "# A\n\nWritten just before the stop.").unwrap();
+        // Nobody wakes the indexer: the stop finds these changes unapplied.
+        let report = import::import_dir(&store, &content, Source::OneOff, chrono::Utc::now(), &|_, _| {});
+        assert!(report.last_seq > 0);
+        indexer.stop();
+        assert_eq!(index.applied_seq().unwrap(), report.last_seq, "committed on the way out");
+        let (reopened, _) = SearchIndex::open(&dir.path().join("index")).unwrap();
+        assert_eq!(reopened.num_docs(), 1);
     }
 
     #[test]

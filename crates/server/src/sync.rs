@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use verity_content::{CardFile, FileError, FolderWatcher, ROOT_COLLECTION, hash_bytes, read_file, to_markdown, walk};
 use verity_core::Clock;
 use verity_store::cards::{self, Card, EditOutcome};
-use verity_store::{Store, StoreError};
+use verity_store::{DbConnection, Store, StoreError};
 
 use crate::export::{draft_of, file_path, write_atomically};
 use crate::import::{collection_for, edit_from_file, new_from_file};
@@ -90,6 +90,32 @@ impl SyncHandle {
     }
 }
 
+/// The sync writes a new card's file, then records it: a crash in between leaves a file
+/// no card is tied to, holding exactly what the sync wrote. That file is the card's (not
+/// a new card's): it sits where the card's file goes and holds the card at one of its
+/// revisions (the head, or an older one when later write-backs were lost too). Returns
+/// the card and that revision.
+fn written_back_before_a_crash(
+    c: &mut DbConnection,
+    file: &CardFile,
+    hash: &str,
+) -> Result<Option<(i64, i32)>, StoreError> {
+    let Ok(card) = cards::by_slug(c, file.slug.as_str()) else { return Ok(None) };
+    let own_path = file_path(&card).to_string_lossy().replace('\\', "/") == file.path;
+    if card.source_path.is_some() || card.archived_at.is_some() || !own_path {
+        return Ok(None);
+    }
+    // Newest first: the head is the likeliest.
+    for revision in cards::revisions(c, card.id)? {
+        let mut draft = draft_of(&card);
+        (draft.title, draft.body, draft.tags) = (revision.title, revision.body, revision.tags);
+        if hash_bytes(to_markdown(&draft).as_bytes()) == hash {
+            return Ok(Some((card.id, revision.rev)));
+        }
+    }
+    Ok(None)
+}
+
 /// The running sync: its thread and the folder watcher.
 pub struct ContentSync {
     handle: SyncHandle,
@@ -154,6 +180,7 @@ impl ContentSync {
 
 impl Worker {
     fn run(self, rx: mpsc::Receiver<Job>, done: watch::Sender<u64>) {
+        let mut first_scan = true;
         loop {
             let job = match rx.recv_timeout(POLL) {
                 Ok(job) => Some(job),
@@ -164,6 +191,9 @@ impl Worker {
                 Some(Job::Rescan(u64::MAX)) => return,
                 Some(Job::Rescan(t)) => {
                     self.log(self.rescan());
+                    if std::mem::take(&mut first_scan) {
+                        self.log(self.write_back_lagging());
+                    }
                     Some(t)
                 }
                 Some(Job::WriteBack(t, id)) => {
@@ -270,6 +300,11 @@ impl Worker {
                     }
                 }
                 None => {
+                    if let Some((id, rev)) = written_back_before_a_crash(c, file, hash)? {
+                        tracing::info!(path = %file.path, "a file written just before a crash: tied to its card");
+                        // An older revision's file is written again after the first rescan.
+                        return cards::set_synced(c, id, &file.path, hash, rev);
+                    }
                     let collection = collection_for(c, file, now)?;
                     let new =
                         new_from_file(file, collection.id, SYNC_AUTHOR, "created on disk", Some(file.path.clone()));
@@ -385,6 +420,30 @@ impl Worker {
         // A card back from the archive: its archived copy has served its purpose.
         let _ = std::fs::remove_file(self.root.join(ARCHIVE_DIR).join(&rel));
         self.store.write(|c| cards::set_synced(c, id, &rel, &hash, card.head_rev))
+    }
+
+    /// Write-backs wait in memory, so a crash after an edit's commit loses its
+    /// write-back, and the file keeps an older revision. At start-up, once the first
+    /// rescan took in the files changed on disk, writes again every file that still holds
+    /// the bytes last synced but an older revision than its card.
+    fn write_back_lagging(&self) -> Result<(), StoreError> {
+        let files = self.store.read(cards::synced_files)?;
+        let ids: Vec<i64> = files.iter().map(|(id, _, _)| *id).collect();
+        for chunk in ids.chunks(500) {
+            for card in self.store.read(|c| cards::many(c, chunk))? {
+                let (Some(rel), Some(rev)) = (&card.source_path, card.source_rev) else { continue };
+                if rev >= card.head_rev {
+                    continue;
+                }
+                // `read_file` checks links and size before reading.
+                let on_disk = read_file(&self.root, rel).ok().map(|(_, hash)| hash);
+                if on_disk.is_some() && on_disk == card.source_hash {
+                    tracing::info!(path = %rel, "writing back an edit the last run did not");
+                    self.write_back(card.id)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Moves an archived card's file under `.verity-archive/`, keeping its path there.

@@ -49,8 +49,31 @@ async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("no API route {} {}", req.method(), req.path())))
 }
 
-/// 200 when the database answers and the index can be searched.
+/// 200 while the database answers, 503 when it does not, with how far the index lags
+/// behind the change log: `{"status", "database", "index": {"applied_seq", "latest_seq",
+/// "lag"}}`. Load balancers poll it, so it stays cheap: the newest change seq (the end of
+/// the primary key's index) and a number the indexer keeps in memory.
 async fn healthz(state: web::Data<crate::state::AppState>) -> HttpResponse {
-    let ok = web::block(move || state.store.ping().is_ok()).await.unwrap_or(false);
-    if ok { HttpResponse::Ok().body("ok") } else { HttpResponse::ServiceUnavailable().body("database unavailable") }
+    // Read first, so that the lag is never negative.
+    let applied = state.indexer.applied();
+    let st = state.clone();
+    let latest = web::block(move || st.store.read(verity_store::changes::last_seq))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|read| read.map_err(|e| e.to_string()));
+    match latest {
+        Ok(latest) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ok",
+            "database": "ok",
+            "index": {"applied_seq": applied, "latest_seq": latest, "lag": (latest - applied).max(0)},
+        })),
+        Err(error) => {
+            tracing::warn!(%error, "health check: the database does not answer");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "status": "unavailable",
+                "database": "unavailable",
+                "index": {"applied_seq": applied, "latest_seq": null, "lag": null},
+            }))
+        }
+    }
 }
