@@ -10,6 +10,7 @@ mod golden;
 mod pages;
 mod postgres;
 mod search;
+mod search_limits;
 mod support;
 mod sync;
 mod verification;

@@ -10,6 +10,7 @@ mod coordination;
 mod doc;
 mod doc_sets;
 mod facts;
+pub mod limits;
 mod near;
 mod pairs;
 mod query;
@@ -46,6 +47,9 @@ pub enum IndexError {
     Locked,
     #[error("search index I/O at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// The query is over one of the [`limits`]: the person should ask for less.
+    #[error(transparent)]
+    QueryTooComplex(#[from] limits::TooComplex),
     #[error(transparent)]
     Tantivy(#[from] tantivy::TantivyError),
 }

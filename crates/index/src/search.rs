@@ -20,7 +20,7 @@ use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{status_filter, status_of};
 use crate::suggest::NearWords;
 use crate::top::{Ranked, TopRanked};
-use crate::{Result, SearchIndex, common_words};
+use crate::{Result, SearchIndex, common_words, limits};
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -76,8 +76,9 @@ const CORRECTED_WEIGHT: Score = 0.1;
 const EXACT_BONUS: Score = 10.0;
 /// Fewer exact hits than this, and typos are forgiven and a correction suggested.
 pub(crate) const FEW_HITS: usize = 3;
-/// Typo tolerance looks at this many words at most, so long queries stay fast.
-const MAX_TYPO_WORDS: usize = 8;
+/// Typo tolerance (typo matches and "did you mean") looks at this many words at most:
+/// each costs a walk of the term dictionary and a few counts, and long queries stay fast.
+pub(crate) const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
 
 /// A looser match alongside the words: its query, its best score, the word it stands for.
@@ -104,7 +105,10 @@ struct Found {
 }
 
 impl SearchIndex {
+    /// Fails with [`IndexError::QueryTooComplex`](crate::IndexError) for a query over the
+    /// [`limits`](crate::limits), before anything parses or plans it.
     pub fn search(&self, req: &SearchRequest, now: DateTime<Utc>) -> Result<SearchResults> {
+        limits::check(&req.q)?;
         let searcher = self.reader.searcher();
         let Some(plan) = self.planner().plan(&req.q) else {
             let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;

@@ -15,6 +15,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, SegmentReader, Term};
 
 use crate::query::{bare, has_syntax};
+use crate::search::MAX_TYPO_WORDS;
 use crate::tokenize::is_stop_word;
 use crate::{SearchIndex, SearchRequest};
 
@@ -22,8 +23,9 @@ use crate::{SearchIndex, SearchRequest};
 const CANDIDATES: usize = 5;
 
 impl SearchIndex {
-    /// The typed query with its unknown words corrected; `None` when nothing needs or
-    /// has a visible correction.
+    /// The typed query with its unknown words corrected (among its first
+    /// [`MAX_TYPO_WORDS`] words other than stop words); `None` when nothing needs or has a
+    /// visible correction.
     pub(crate) fn suggest(
         &self,
         searcher: &Searcher,
@@ -35,21 +37,27 @@ impl SearchIndex {
         if has_syntax(typed) {
             return None;
         }
-        let mut changed = false;
+        let (mut changed, mut looked_at) = (false, 0);
         let words: Vec<String> = typed
             .split_whitespace()
-            .map(|word| match self.correction(searcher, near, word, req, now) {
-                Some(fixed) => {
-                    changed = true;
-                    fixed
+            .map(|word| {
+                if is_stop_word(bare(word)) || looked_at == MAX_TYPO_WORDS {
+                    return word.to_owned();
                 }
-                None => word.to_owned(),
+                looked_at += 1;
+                match self.correction(searcher, near, word, req, now) {
+                    Some(fixed) => {
+                        changed = true;
+                        fixed
+                    }
+                    None => word.to_owned(),
+                }
             })
             .collect();
         changed.then(|| words.join(" "))
     }
 
-    /// A visible replacement for a word that finds nothing visible.
+    /// A visible replacement for a word (not a stop word) that finds nothing visible.
     fn correction(
         &self,
         searcher: &Searcher,
@@ -58,9 +66,6 @@ impl SearchIndex {
         req: &SearchRequest,
         now: DateTime<Utc>,
     ) -> Option<String> {
-        if is_stop_word(bare(word)) {
-            return None;
-        }
         let token = self.raw_token(word)?;
         let len = token.chars().count();
         if len < 4 || token.chars().any(|c| c.is_numeric()) {
