@@ -11,6 +11,7 @@ mod pages;
 mod postgres;
 mod search;
 mod search_limits;
+mod search_unicode;
 mod support;
 mod sync;
 mod verification;

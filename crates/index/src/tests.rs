@@ -614,6 +614,22 @@ fn snippets_of_long_cards_show_the_first_match_and_never_a_false_start() {
 }
 
 #[test]
+fn a_snippet_window_never_starts_inside_a_multibyte_space() {
+    // The window around a match starts after the first space in the 160 bytes before it;
+    // when that space was a non-breaking one (two bytes), it started on its second byte
+    // and slicing there panicked (cpp-docs at 100k cards: "start byte index 418 is not a
+    // char boundary; it is inside '\u{a0}'").
+    for space in ['\u{a0}', '\u{2003}', '\u{3000}'] {
+        let text = format!("{}{space}{} snippetword and more", "a".repeat(100), "b".repeat(100));
+        let (_dir, index) = index_of(&[doc(1, "Spaces", &text, "eng", &[], None)]);
+        let found = index.search(&request("snippetword"), now()).unwrap();
+        let snippet = &found.hits[0].snippet_html;
+        assert!(snippet.contains("<b>snippetword</b>"), "{snippet}");
+        assert!(snippet.starts_with(&"b".repeat(10)), "starts on the word after the space: {snippet}");
+    }
+}
+
+#[test]
 fn facet_counts_follow_updates_and_deletes_across_segments() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
