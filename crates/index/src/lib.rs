@@ -20,6 +20,7 @@ mod snippet;
 mod status_facet;
 mod stem;
 mod suggest;
+mod syntax;
 mod tokenize;
 mod top;
 mod writer;

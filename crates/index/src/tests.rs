@@ -630,6 +630,31 @@ fn a_snippet_window_never_starts_inside_a_multibyte_space() {
 }
 
 #[test]
+fn phrases_excluded_in_query_syntax_leave_cards_out_without_tripping_tantivy() {
+    // tantivy asked the excluded phrase (only in bodies, so one phrase scorer) about the
+    // first card, before the phrase's first match, and its phrase scorer asserts it is
+    // never asked that: debug builds panicked.
+    let (_dir, index) = index_of(&[
+        doc(1, "Deploy notes", "Nothing about houses.", "eng", &[], None),
+        doc(2, "Deploy twice", "The big house.", "eng", &[], None),
+        doc(3, "Deploy again", "A big house here too.", "eng", &[], None),
+    ]);
+    for q in [r#"title:deploy -"big house""#, r#"(title:deploy -"big house")^2"#] {
+        assert_eq!(slugs(&index, q), vec!["card-1"], "{q}");
+    }
+}
+
+#[test]
+fn syntax_that_parses_but_cannot_run_searches_the_words() {
+    // `title:*` asks which cards have a title, which only fast fields can answer: the
+    // search failed with a schema error (a 500) instead of searching the words.
+    let (_dir, index) = index_of(&[doc(1, "Deploy notes", "About deploys.", "eng", &[], None)]);
+    for q in ["title:* deploy", "deploy body:*"] {
+        assert_eq!(slugs(&index, q), vec!["card-1"], "{q}");
+    }
+}
+
+#[test]
 fn facet_counts_follow_updates_and_deletes_across_segments() {
     let dir = tempfile::tempdir().unwrap();
     let index = sample(dir.path());
