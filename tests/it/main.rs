@@ -10,6 +10,7 @@ mod golden;
 mod pages;
 mod postgres;
 mod search;
+mod search_hidden_words;
 mod search_limits;
 mod search_unicode;
 mod support;

@@ -23,6 +23,7 @@ mod suggest;
 mod syntax;
 mod tokenize;
 mod top;
+mod visible;
 mod writer;
 
 pub use doc::CardDoc;

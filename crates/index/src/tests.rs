@@ -310,6 +310,46 @@ fn hidden_collections_leave_no_trace_in_hits_totals_facets_or_related() {
     assert!(index.related(4, 3, &[], now()).unwrap().iter().any(|h| h.collection == "communication"));
 }
 
+#[test]
+fn a_word_only_hidden_cards_have_is_unknown_to_typo_tolerance() {
+    // "clandestina" is visible; "clandestine" only in a hidden card. A viewer searching
+    // for either misspelling-neighbour must get the same typo matches, or the difference
+    // tells them the hidden word exists.
+    let (_dir, index) = index_of(&[
+        doc(1, "Open notes", "The clandestina project.", "general", &[], None),
+        doc(2, "Merger plans", "Clandestine details.", "secret", &[], None),
+    ]);
+    let hidden = vec!["secret".to_string()];
+    let total = |q: &str, hidden: &[String]| {
+        let req = SearchRequest { hidden_collections: hidden.to_vec(), ..request(q) };
+        index.search(&req, now()).unwrap().total
+    };
+    for suffix in ["", " -qqqq"] {
+        let (hidden_word, nowhere) = (format!("clandestine{suffix}"), format!("clandestino{suffix}"));
+        assert_eq!(total(&hidden_word, &hidden), 1, "typo match of the open card for {hidden_word:?}");
+        assert_eq!(total(&hidden_word, &hidden), total(&nowhere, &hidden), "{suffix:?}");
+        // Whoever may read the card finds it exactly (and no typo matches).
+        assert_eq!(total(&hidden_word, &[]), 1);
+    }
+}
+
+#[test]
+fn completions_are_not_crowded_out_by_words_only_hidden_cards_have() {
+    // 70 words starting with "zeta" fill hidden cards, each in two of them; the one
+    // visible continuation is in a single card, so it is not among the 64 most common.
+    let mut docs: Vec<CardDoc> = (1..=140)
+        .map(|i| doc(i, "Hidden", &format!("about zetahidden{:02}", (i + 1) / 2), "secret", &[], None))
+        .collect();
+    docs.push(doc(200, "Visible", "about zetavisible", "general", &[], None));
+    let (_dir, index) = index_of(&docs);
+    let req = SearchRequest { hidden_collections: vec!["secret".into()], ..request("zeta") };
+    let found = index.search(&req, now()).unwrap();
+    assert_eq!(found.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), vec!["card-200"]);
+    // Whoever sees everything gets the 64 most common continuations, as before.
+    let all = index.search(&SearchRequest { limit: 200, ..request("zeta") }, now()).unwrap();
+    assert_eq!(all.total, 2 * crate::completions::MAX_COMPLETIONS);
+}
+
 fn index_of(docs: &[CardDoc]) -> (tempfile::TempDir, SearchIndex) {
     index_with_threads(docs, 4)
 }
