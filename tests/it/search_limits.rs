@@ -86,7 +86,7 @@ async fn thousands_of_range_clauses_are_refused_and_the_server_stays_healthy() {
     // With a word beside them, the ranges are not dropped for having no terms.
     let q = format!("deploy {}", vec!["body:[aaa TO zzz]"; 2_500].join(" "));
     let message = refused(&app, &q).await;
-    assert_eq!(message, format!("a search may have at most {MAX_RANGES} ranges; this one has 2,500"));
+    assert_eq!(message, "a search may have at most 1 range; this one has 2,500");
     still_healthy(&app).await;
 }
 
@@ -126,7 +126,8 @@ async fn queries_just_under_each_limit_still_search() {
 
     let ranges = format!("deploy {}", vec!["title:[a TO z]"; MAX_RANGES].join(" OR "));
     assert!(found(&app.get(&format!("/api/v1/search?q={}", encoded(&ranges))).await), "{ranges}");
-    assert!(refused(&app, &format!("{ranges} OR body:>a")).await.contains("has 3"));
+    let message = refused(&app, &format!("{ranges} OR body:>a")).await;
+    assert!(message.ends_with(&format!("this one has {}", MAX_RANGES + 1)), "{message}");
 
     let words = format!("deploy {}", unknown_words(MAX_QUERY_WORDS - 1));
     assert!(found(&app.get(&format!("/api/v1/search?q={}", encoded(&words))).await));
