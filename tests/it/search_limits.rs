@@ -124,7 +124,7 @@ async fn queries_just_under_each_limit_still_search() {
     let too_deep = format!("({nested})");
     assert!(refused(&app, &too_deep).await.contains("nests them 9 deep"));
 
-    let ranges = format!("deploy {}", vec!["title:[a TO z]"; MAX_RANGES].join(" OR "));
+    let ranges = format!("deploy {}", ["title:[a TO z]"; MAX_RANGES].join(" OR "));
     assert!(found(&app.get(&format!("/api/v1/search?q={}", encoded(&ranges))).await), "{ranges}");
     let message = refused(&app, &format!("{ranges} OR body:>a")).await;
     assert!(message.ends_with(&format!("this one has {}", MAX_RANGES + 1)), "{message}");

@@ -142,7 +142,7 @@ impl SearchIndex {
         let mut suggestion = None;
         if found.total < FEW_HITS && !plan.words.is_empty() {
             let mut near = NearWords::new();
-            suggestion = self.suggest(&searcher, &mut near, &req.q, req, now);
+            suggestion = self.suggest(&searcher, &mut near, &visible, &req.q, req, now);
             let typos = self.typos(&searcher, &mut near, &plan.words, &visible)?;
             let corrected = suggestion.as_deref().and_then(|s| self.planner().plan(s));
             if !typos.is_empty() || corrected.is_some() {

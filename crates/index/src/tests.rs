@@ -334,6 +334,23 @@ fn a_word_only_hidden_cards_have_is_unknown_to_typo_tolerance() {
 }
 
 #[test]
+fn did_you_mean_is_not_crowded_out_by_words_only_hidden_cards_have() {
+    // Five words one edit from "marketingz" sort before the visible "marketings", and only
+    // the first five candidates were tried: a viewer got no suggestion, which told them
+    // hidden cards hold such words.
+    let (_dir, index) = index_of(&[
+        doc(1, "Plans", "marketinga marketingb marketingc marketingd marketinge", "secret", &[], None),
+        doc(2, "Open", "Our marketings are public.", "general", &[], None),
+    ]);
+    let suggestion = |hidden: &[String]| {
+        let req = SearchRequest { hidden_collections: hidden.to_vec(), ..request("marketingz") };
+        index.search(&req, now()).unwrap().suggestion
+    };
+    assert_eq!(suggestion(&["secret".into()]).as_deref(), Some("marketings"));
+    assert_eq!(suggestion(&[]).as_deref(), Some("marketinga"), "whoever sees all gets the first");
+}
+
+#[test]
 fn completions_are_not_crowded_out_by_words_only_hidden_cards_have() {
     // 70 words starting with "zeta" fill hidden cards, each in two of them; the one
     // visible continuation is in a single card, so it is not among the 64 most common.
