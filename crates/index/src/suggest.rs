@@ -91,7 +91,7 @@ impl SearchIndex {
             .near(searcher, near, &token)
             .iter()
             .filter(|n| n.edits <= max_edits && n.text.chars().next().is_some_and(|c| starts.contains(&c)))
-            .filter(|n| visible.has(searcher, &term(&n.text)).unwrap_or(false))
+            .filter(|n| visible.everything() || visible.has(searcher, &term(&n.text)).unwrap_or(false))
             .take(CANDIDATES)
             .map(|n| n.text.clone())
             .collect();
