@@ -5,7 +5,8 @@
 //!
 //! QUERIES.tsv is what `verity-bench --keep` leaves in its work dir: `class<TAB>text`.
 //! With `REPLAY_PRINT=1`, prints each query's total, facets and page (to compare two
-//! builds' answers) instead of timing.
+//! builds' answers) instead of timing. With `REPLAY_HIDDEN=finance,legal`, searches as
+//! someone who may not read those collections.
 
 use std::time::Instant;
 
@@ -25,9 +26,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let (index, _) = SearchIndex::open(std::path::Path::new(&index_dir))?;
     let now = Utc::now();
+    let hidden: Vec<String> = std::env::var("REPLAY_HIDDEN")
+        .map(|list| list.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let request = |q: &String| SearchRequest {
+        q: q.clone(),
+        limit: 10,
+        hidden_collections: hidden.clone(),
+        ..SearchRequest::default()
+    };
     if std::env::var_os("REPLAY_PRINT").is_some() {
         for q in &texts {
-            let found = index.search(&SearchRequest { q: q.clone(), limit: 10, ..SearchRequest::default() }, now)?;
+            let found = index.search(&request(q), now)?;
             let page: Vec<String> = found.hits.iter().map(|h| format!("{} {:.2}", h.slug, h.score)).collect();
             println!("{q}\t{}\t{:?}\t{:?}", found.total, found.facets, page);
         }
@@ -38,9 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut took = Vec::new();
     for round in 0..=rounds {
         for q in &texts {
-            let req = SearchRequest { q: q.clone(), limit: 10, ..SearchRequest::default() };
             let started = Instant::now();
-            let found = index.search(&req, now)?;
+            let found = index.search(&request(q), now)?;
             // Round 0 warms the caches and is not counted.
             if round > 0 {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;

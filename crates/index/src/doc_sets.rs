@@ -22,6 +22,23 @@ pub(crate) fn insert_docs(reader: &SegmentReader, term: &Term, docs: &mut BitSet
     })
 }
 
+/// Does any document with `term` in `reader`'s segment pass `test`? Reads postings only
+/// until one does.
+pub(crate) fn any_doc(reader: &SegmentReader, term: &Term, test: impl Fn(DocId) -> bool) -> tantivy::Result<bool> {
+    let inverted = reader.inverted_index(term.field())?;
+    let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else { return Ok(false) };
+    loop {
+        let docs = block.docs();
+        if docs.is_empty() {
+            return Ok(false);
+        }
+        if docs.iter().any(|doc| test(*doc)) {
+            return Ok(true);
+        }
+        block.advance();
+    }
+}
+
 fn for_each_doc(reader: &SegmentReader, term: &Term, mut visit: impl FnMut(DocId)) -> tantivy::Result<()> {
     let inverted = reader.inverted_index(term.field())?;
     let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else { return Ok(()) };

@@ -134,6 +134,17 @@ impl SegmentFacts {
     pub fn updated_at(&self, doc: DocId) -> i64 {
         self.updated_at[doc as usize]
     }
+
+    /// Which of this segment's collections (by ordinal) are among `slugs`.
+    pub fn collections_among(&self, slugs: &[String]) -> Vec<bool> {
+        self.collection_names.iter().map(|name| slugs.contains(name)).collect()
+    }
+
+    /// Is card `doc` in one of `collections` (as [`SegmentFacts::collections_among`] gives them)?
+    pub fn in_collections(&self, doc: DocId, collections: &[bool]) -> bool {
+        let ordinal = self.collection[doc as usize];
+        ordinal != NONE && collections[ordinal as usize]
+    }
 }
 
 /// The facts of every live segment. Register with the index reader as a warmer.

@@ -11,6 +11,7 @@ mod doc;
 mod doc_sets;
 mod facts;
 mod inventory;
+pub mod limits;
 mod near;
 mod pairs;
 mod query;
@@ -20,8 +21,10 @@ mod snippet;
 mod status_facet;
 mod stem;
 mod suggest;
+mod syntax;
 mod tokenize;
 mod top;
+mod visible;
 mod writer;
 
 pub use doc::CardDoc;
@@ -48,6 +51,9 @@ pub enum IndexError {
     Locked,
     #[error("search index I/O at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// The query is over one of the [`limits`]: the person should ask for less.
+    #[error(transparent)]
+    QueryTooComplex(#[from] limits::TooComplex),
     #[error(transparent)]
     Tantivy(#[from] tantivy::TantivyError),
 }

@@ -17,6 +17,7 @@ use crate::bm25::Bm25TermQuery;
 use crate::coordination::{Bonuses, CoordinationQuery, Near, Part};
 use crate::pairs::{CommonWords, PhrasePairs, pair_text};
 use crate::schema::{self, Fields};
+use crate::syntax;
 use crate::tokenize::is_stop_word;
 
 /// Field boosts: a word in the title says more about a card than one in its body.
@@ -122,15 +123,14 @@ impl Planner<'_> {
             for (field, boost) in self.searched() {
                 parser.set_field_boost(field, boost);
             }
-            let (query, errors) = parser.parse_query_lenient(&escape_colons(q));
+            let (query, unreadable) = syntax::parse(&parser, &self.schema, &escape_colons(q));
             let mut has_terms = false;
             query.query_terms(&mut |_, _| has_terms = true);
             // Operators without words ("AND OR") parse to nothing: search the words then.
-            if errors.is_empty() && has_terms {
+            if !unreadable && has_terms {
                 let (bonuses, words, excluded) = (Vec::new(), Vec::new(), Vec::new());
                 return Some(Plan { exact: query, bonuses, words, last_word: None, excluded });
             }
-            tracing::debug!(query = q, errors = ?errors, "query syntax not understood; searching its words");
         }
         Some(self.plain(q))
     }

@@ -20,7 +20,8 @@ use crate::snippet::{Snippets, leading_text};
 use crate::status_facet::{status_filter, status_of};
 use crate::suggest::NearWords;
 use crate::top::{Ranked, TopRanked};
-use crate::{Result, SearchIndex, common_words};
+use crate::visible::Visible;
+use crate::{Result, SearchIndex, common_words, limits};
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -76,8 +77,9 @@ const CORRECTED_WEIGHT: Score = 0.1;
 const EXACT_BONUS: Score = 10.0;
 /// Fewer exact hits than this, and typos are forgiven and a correction suggested.
 pub(crate) const FEW_HITS: usize = 3;
-/// Typo tolerance looks at this many words at most, so long queries stay fast.
-const MAX_TYPO_WORDS: usize = 8;
+/// Typo tolerance (typo matches and "did you mean") looks at this many words at most:
+/// each costs a walk of the term dictionary and a few counts, and long queries stay fast.
+pub(crate) const MAX_TYPO_WORDS: usize = 8;
 const TOP_TAGS: usize = 30;
 
 /// A looser match alongside the words: its query, its best score, the word it stands for.
@@ -104,13 +106,17 @@ struct Found {
 }
 
 impl SearchIndex {
+    /// Fails with [`IndexError::QueryTooComplex`](crate::IndexError) for a query over the
+    /// [`limits`](crate::limits), before anything parses or plans it.
     pub fn search(&self, req: &SearchRequest, now: DateTime<Utc>) -> Result<SearchResults> {
+        limits::check(&req.q)?;
         let searcher = self.reader.searcher();
         let Some(plan) = self.planner().plan(&req.q) else {
             let found = self.collect(&searcher, &*self.with_filters(None, req, now), req, now, PageOrder::Newest)?;
             return self.results(&searcher, found, None, None, now);
         };
-        let prefix = self.prefix(&searcher, &plan, &req.q)?;
+        let visible = Visible::new(&searcher, &self.facts, &req.hidden_collections)?;
+        let prefix = self.prefix(&searcher, &plan, &req.q, &visible)?;
         // Plain words rank in one pruned query: the whole-identifier bonuses ride along
         // (with no known best score, they always bring their few cards), and so does the
         // prefix, whose completions count as the last word: "deploy rollb" ranks cards
@@ -136,8 +142,8 @@ impl SearchIndex {
         let mut suggestion = None;
         if found.total < FEW_HITS && !plan.words.is_empty() {
             let mut near = NearWords::new();
-            suggestion = self.suggest(&searcher, &mut near, &req.q, req, now);
-            let typos = self.typos(&searcher, &mut near, &plan.words)?;
+            suggestion = self.suggest(&searcher, &mut near, &visible, &req.q, req, now);
+            let typos = self.typos(&searcher, &mut near, &plan.words, &visible)?;
             let corrected = suggestion.as_deref().and_then(|s| self.planner().plan(s));
             if !typos.is_empty() || corrected.is_some() {
                 // The corrected words, ranked like words (titles first) but far below the
@@ -281,8 +287,14 @@ impl SearchIndex {
     }
 
     /// As you type: the last word, unfinished (no trailing space), also matches as the
-    /// start of longer words (see [`completions`]).
-    fn prefix(&self, searcher: &Searcher, plan: &Plan, typed: &str) -> Result<Option<Box<dyn Query>>> {
+    /// start of longer words the person may see (see [`completions`]).
+    fn prefix(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        typed: &str,
+        visible: &Visible,
+    ) -> Result<Option<Box<dyn Query>>> {
         let Some(last) = plan.words.last() else { return Ok(None) };
         if typed.ends_with(char::is_whitespace) || !typed.trim_end().ends_with(last.as_str()) {
             return Ok(None);
@@ -290,7 +302,7 @@ impl SearchIndex {
         let Some(word) = self.raw_token(last).filter(|w| w.chars().count() >= 3) else { return Ok(None) };
         // Even with no completions the query stays (matching nothing), so that exact
         // matches score the same whether or not the index knows longer words.
-        let completions = completions(searcher, self.fields.words, &word)?;
+        let completions = completions(searcher, self.fields.words, &word, visible)?;
         // Cards with the word itself already match exactly: no extra for a longer one.
         // Read once here, the matches serve both passes of the search (counts and page).
         let exact = Term::from_field_text(self.fields.words, &word);
@@ -298,13 +310,20 @@ impl SearchIndex {
         Ok(Some(Box::new(BoostQuery::new(Box::new(longer), PREFIX_WEIGHT))))
     }
 
-    /// Typo tolerance for long enough words that match nothing as written or stemmed:
-    /// the known words one edit away (two for long words), each matching like a typo.
-    fn typos(&self, searcher: &Searcher, near: &mut NearWords, words: &[String]) -> Result<Vec<Box<dyn Query>>> {
+    /// Typo tolerance for long enough words that no card the person may see has, as
+    /// written or stemmed: the known words one edit away (two for long words), each
+    /// matching like a typo.
+    fn typos(
+        &self,
+        searcher: &Searcher,
+        near: &mut NearWords,
+        words: &[String],
+        visible: &Visible,
+    ) -> Result<Vec<Box<dyn Query>>> {
         let mut clauses: Vec<Box<dyn Query>> = Vec::new();
         for word in words.iter().take(MAX_TYPO_WORDS).filter_map(|w| self.raw_token(w)) {
             let len = word.chars().count();
-            if len < 5 || self.known(searcher, &word) {
+            if len < 5 || self.known(searcher, &word, visible)? {
                 continue;
             }
             let distance = if len >= 8 { 2 } else { 1 };
@@ -334,8 +353,10 @@ impl SearchIndex {
         }
     }
 
-    /// Does any card contain `word`, as written or stemmed?
-    fn known(&self, searcher: &Searcher, word: &str) -> bool {
+    /// Does a card the person may see contain `word`, as written or stemmed? (Counting
+    /// hidden cards too, a word only they have got no typo matches while one that exists
+    /// nowhere did: the difference revealed the hidden word.)
+    fn known(&self, searcher: &Searcher, word: &str, visible: &Visible) -> Result<bool> {
         let f = &self.fields;
         let mut stemmed = String::new();
         if let Some(mut analyzer) = self.query_tokenizers.get(crate::schema::ENGLISH) {
@@ -344,8 +365,16 @@ impl SearchIndex {
                 stemmed = stream.token().text.clone();
             }
         }
-        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
-        df(f.words, word) > 0 || (!stemmed.is_empty() && (df(f.body, &stemmed) > 0 || df(f.title, &stemmed) > 0))
+        let mut terms = vec![Term::from_field_text(f.words, word)];
+        if !stemmed.is_empty() {
+            terms.extend([Term::from_field_text(f.body, &stemmed), Term::from_field_text(f.title, &stemmed)]);
+        }
+        for term in &terms {
+            if visible.has(searcher, term)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub(crate) fn with_filters(

@@ -100,10 +100,12 @@ fn window(text: &str, at: usize) -> &str {
     while !text.is_char_boundary(start) {
         start += 1;
     }
+    // After the space, whatever its length (a non-breaking space is two bytes, an
+    // ideographic one three).
     if start > 0
-        && let Some(space) = text[start..at].find(char::is_whitespace)
+        && let Some((space, c)) = text[start..at].char_indices().find(|(_, c)| c.is_whitespace())
     {
-        start += space + 1;
+        start += space + c.len_utf8();
     }
     scope(&text[start..], WINDOW_BYTES)
 }

@@ -4,7 +4,9 @@
 //! The index holds words of every collection, including ones the person searching may
 //! not read. A correction is only offered when it finds cards under the same filters
 //! and hidden collections as the search itself, so a suggestion never reveals a word
-//! that only appears in cards they cannot see.
+//! that only appears in cards they cannot see; and words only such cards have are passed
+//! over before the few nearest candidates are chosen, so they never crowd out a visible
+//! one (which would also tell that they exist).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,19 +17,23 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, SegmentReader, Term};
 
 use crate::query::{bare, has_syntax};
+use crate::search::MAX_TYPO_WORDS;
 use crate::tokenize::is_stop_word;
+use crate::visible::Visible;
 use crate::{SearchIndex, SearchRequest};
 
-/// Candidates tried per word, nearest first, until one is visible.
+/// Candidates tried per word, nearest first, until one finds cards under the filters.
 const CANDIDATES: usize = 5;
 
 impl SearchIndex {
-    /// The typed query with its unknown words corrected; `None` when nothing needs or
-    /// has a visible correction.
+    /// The typed query with its unknown words corrected (among its first
+    /// [`MAX_TYPO_WORDS`] words other than stop words); `None` when nothing needs or has a
+    /// visible correction.
     pub(crate) fn suggest(
         &self,
         searcher: &Searcher,
         near: &mut NearWords,
+        visible: &Visible,
         typed: &str,
         req: &SearchRequest,
         now: DateTime<Utc>,
@@ -35,60 +41,68 @@ impl SearchIndex {
         if has_syntax(typed) {
             return None;
         }
-        let mut changed = false;
+        let (mut changed, mut looked_at) = (false, 0);
         let words: Vec<String> = typed
             .split_whitespace()
-            .map(|word| match self.correction(searcher, near, word, req, now) {
-                Some(fixed) => {
-                    changed = true;
-                    fixed
+            .map(|word| {
+                if is_stop_word(bare(word)) || looked_at == MAX_TYPO_WORDS {
+                    return word.to_owned();
                 }
-                None => word.to_owned(),
+                looked_at += 1;
+                match self.correction(searcher, near, visible, word, req, now) {
+                    Some(fixed) => {
+                        changed = true;
+                        fixed
+                    }
+                    None => word.to_owned(),
+                }
             })
             .collect();
         changed.then(|| words.join(" "))
     }
 
-    /// A visible replacement for a word that finds nothing visible.
+    /// A visible replacement for a word (not a stop word) that finds nothing visible.
     fn correction(
         &self,
         searcher: &Searcher,
         near: &mut NearWords,
+        visible: &Visible,
         word: &str,
         req: &SearchRequest,
         now: DateTime<Utc>,
     ) -> Option<String> {
-        if is_stop_word(bare(word)) {
-            return None;
-        }
         let token = self.raw_token(word)?;
         let len = token.chars().count();
         if len < 4 || token.chars().any(|c| c.is_numeric()) {
             return None;
         }
         let plan = self.planner().plan(word)?;
-        if self.visible(searcher, plan.exact, req, now) {
+        if self.finds_any(searcher, plan.exact, req, now) {
             return None;
         }
         let max_edits = if len >= 7 { 2 } else { 1 };
         // First letters are rarely mistyped: only words starting with the typed word's
         // first or second letter are offered.
         let starts: Vec<char> = token.chars().take(2).collect();
+        // Words only hidden cards have are passed over before the few candidates are
+        // chosen: nearer hidden words must not crowd out a visible one.
+        let term = |text: &str| Term::from_field_text(self.fields.words, text);
         let candidates: Vec<String> = self
             .near(searcher, near, &token)
             .iter()
             .filter(|n| n.edits <= max_edits && n.text.chars().next().is_some_and(|c| starts.contains(&c)))
+            .filter(|n| visible.everything() || visible.has(searcher, &term(&n.text)).unwrap_or(false))
             .take(CANDIDATES)
             .map(|n| n.text.clone())
             .collect();
         candidates.into_iter().find(|candidate| {
-            let term = Term::from_field_text(self.fields.words, candidate);
-            self.visible(searcher, Box::new(TermQuery::new(term, IndexRecordOption::Basic)), req, now)
+            let query = TermQuery::new(term(candidate), IndexRecordOption::Basic);
+            self.finds_any(searcher, Box::new(query), req, now)
         })
     }
 
     /// Does `query` find any card under the request's filters and hidden collections?
-    fn visible(&self, searcher: &Searcher, query: Box<dyn Query>, req: &SearchRequest, now: DateTime<Utc>) -> bool {
+    fn finds_any(&self, searcher: &Searcher, query: Box<dyn Query>, req: &SearchRequest, now: DateTime<Utc>) -> bool {
         searcher.search(&*self.with_filters(Some(query), req, now), &Count).is_ok_and(|n| n > 0)
     }
 

@@ -310,6 +310,63 @@ fn hidden_collections_leave_no_trace_in_hits_totals_facets_or_related() {
     assert!(index.related(4, 3, &[], now()).unwrap().iter().any(|h| h.collection == "communication"));
 }
 
+#[test]
+fn a_word_only_hidden_cards_have_is_unknown_to_typo_tolerance() {
+    // "clandestina" is visible; "clandestine" only in a hidden card. A viewer searching
+    // for either misspelling-neighbour must get the same typo matches, or the difference
+    // tells them the hidden word exists.
+    let (_dir, index) = index_of(&[
+        doc(1, "Open notes", "The clandestina project.", "general", &[], None),
+        doc(2, "Merger plans", "Clandestine details.", "secret", &[], None),
+    ]);
+    let hidden = vec!["secret".to_string()];
+    let total = |q: &str, hidden: &[String]| {
+        let req = SearchRequest { hidden_collections: hidden.to_vec(), ..request(q) };
+        index.search(&req, now()).unwrap().total
+    };
+    for suffix in ["", " -qqqq"] {
+        let (hidden_word, nowhere) = (format!("clandestine{suffix}"), format!("clandestino{suffix}"));
+        assert_eq!(total(&hidden_word, &hidden), 1, "typo match of the open card for {hidden_word:?}");
+        assert_eq!(total(&hidden_word, &hidden), total(&nowhere, &hidden), "{suffix:?}");
+        // Whoever may read the card finds it exactly (and no typo matches).
+        assert_eq!(total(&hidden_word, &[]), 1);
+    }
+}
+
+#[test]
+fn did_you_mean_is_not_crowded_out_by_words_only_hidden_cards_have() {
+    // Five words one edit from "marketingz" sort before the visible "marketings", and only
+    // the first five candidates were tried: a viewer got no suggestion, which told them
+    // hidden cards hold such words.
+    let (_dir, index) = index_of(&[
+        doc(1, "Plans", "marketinga marketingb marketingc marketingd marketinge", "secret", &[], None),
+        doc(2, "Open", "Our marketings are public.", "general", &[], None),
+    ]);
+    let suggestion = |hidden: &[String]| {
+        let req = SearchRequest { hidden_collections: hidden.to_vec(), ..request("marketingz") };
+        index.search(&req, now()).unwrap().suggestion
+    };
+    assert_eq!(suggestion(&["secret".into()]).as_deref(), Some("marketings"));
+    assert_eq!(suggestion(&[]).as_deref(), Some("marketinga"), "whoever sees all gets the first");
+}
+
+#[test]
+fn completions_are_not_crowded_out_by_words_only_hidden_cards_have() {
+    // 70 words starting with "zeta" fill hidden cards, each in two of them; the one
+    // visible continuation is in a single card, so it is not among the 64 most common.
+    let mut docs: Vec<CardDoc> = (1..=140)
+        .map(|i| doc(i, "Hidden", &format!("about zetahidden{:02}", (i + 1) / 2), "secret", &[], None))
+        .collect();
+    docs.push(doc(200, "Visible", "about zetavisible", "general", &[], None));
+    let (_dir, index) = index_of(&docs);
+    let req = SearchRequest { hidden_collections: vec!["secret".into()], ..request("zeta") };
+    let found = index.search(&req, now()).unwrap();
+    assert_eq!(found.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), vec!["card-200"]);
+    // Whoever sees everything gets the 64 most common continuations, as before.
+    let all = index.search(&SearchRequest { limit: 200, ..request("zeta") }, now()).unwrap();
+    assert_eq!(all.total, 2 * crate::completions::MAX_COMPLETIONS);
+}
+
 fn index_of(docs: &[CardDoc]) -> (tempfile::TempDir, SearchIndex) {
     index_with_threads(docs, 4)
 }
@@ -611,6 +668,47 @@ fn snippets_of_long_cards_show_the_first_match_and_never_a_false_start() {
     let (_dir, index) = index_of(&[doc(1, "Far", &far, "eng", &[], None)]);
     let snippet = index.search(&request("tachyon"), now()).unwrap().hits.remove(0).snippet_html;
     assert!(snippet.starts_with("word word") && !snippet.contains("<b>"), "{snippet:.60}");
+}
+
+#[test]
+fn a_snippet_window_never_starts_inside_a_multibyte_space() {
+    // The window around a match starts after the first space in the 160 bytes before it;
+    // when that space was a non-breaking one (two bytes), it started on its second byte
+    // and slicing there panicked (cpp-docs at 100k cards: "start byte index 418 is not a
+    // char boundary; it is inside '\u{a0}'").
+    for space in ['\u{a0}', '\u{2003}', '\u{3000}'] {
+        let text = format!("{}{space}{} snippetword and more", "a".repeat(100), "b".repeat(100));
+        let (_dir, index) = index_of(&[doc(1, "Spaces", &text, "eng", &[], None)]);
+        let found = index.search(&request("snippetword"), now()).unwrap();
+        let snippet = &found.hits[0].snippet_html;
+        assert!(snippet.contains("<b>snippetword</b>"), "{snippet}");
+        assert!(snippet.starts_with(&"b".repeat(10)), "starts on the word after the space: {snippet}");
+    }
+}
+
+#[test]
+fn phrases_excluded_in_query_syntax_leave_cards_out_without_tripping_tantivy() {
+    // tantivy asked the excluded phrase (only in bodies, so one phrase scorer) about the
+    // first card, before the phrase's first match, and its phrase scorer asserts it is
+    // never asked that: debug builds panicked.
+    let (_dir, index) = index_of(&[
+        doc(1, "Deploy notes", "Nothing about houses.", "eng", &[], None),
+        doc(2, "Deploy twice", "The big house.", "eng", &[], None),
+        doc(3, "Deploy again", "A big house here too.", "eng", &[], None),
+    ]);
+    for q in [r#"title:deploy -"big house""#, r#"(title:deploy -"big house")^2"#] {
+        assert_eq!(slugs(&index, q), vec!["card-1"], "{q}");
+    }
+}
+
+#[test]
+fn syntax_that_parses_but_cannot_run_searches_the_words() {
+    // `title:*` asks which cards have a title, which only fast fields can answer: the
+    // search failed with a schema error (a 500) instead of searching the words.
+    let (_dir, index) = index_of(&[doc(1, "Deploy notes", "About deploys.", "eng", &[], None)]);
+    for q in ["title:* deploy", "deploy body:*"] {
+        assert_eq!(slugs(&index, q), vec!["card-1"], "{q}");
+    }
 }
 
 #[test]

@@ -11,6 +11,9 @@ use verity_store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A search over one of the index's limits (length, words, nesting, ranges).
+    #[error("{0}")]
+    QueryTooComplex(String),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -42,6 +45,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::QueryTooComplex(_) => "query_too_complex",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -59,7 +63,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::QueryTooComplex(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -117,7 +121,10 @@ impl From<StoreError> for ApiError {
 
 impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            IndexError::QueryTooComplex(too_complex) => ApiError::QueryTooComplex(too_complex.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
