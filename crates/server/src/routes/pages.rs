@@ -89,7 +89,7 @@ impl ResponseError for PageError {
             ApiError::Internal(_) => {
                 ("Something went wrong", "The error has been logged. Please try again.".to_string())
             }
-            other => ("That did not work", other.to_string()),
+            other => ("That did not work", views::sentence(&other.to_string())),
         };
         let body = views::layout::page(
             heading,
@@ -143,7 +143,7 @@ async fn show_search(
     state: web::Data<AppState>,
     PageUser(nav): PageUser,
     params: web::Query<SearchParams>,
-) -> PageResult {
+) -> Result<HttpResponse, PageError> {
     let mut params = params.into_inner();
     // A bad filter in a hand-typed URL is dropped, not an error page.
     if params.request(PER_PAGE).is_err() {
@@ -151,8 +151,21 @@ async fn show_search(
     }
     let req = SearchRequest { limit: PER_PAGE, ..params.request(PER_PAGE)? };
     params.offset = Some(req.offset);
-    let searched = run_search(&state, &nav.user, req, loggable(&params)).await?;
-    Ok(views::search::search(&nav, &params, &searched.results, searched.took_ms, PER_PAGE, searched.search_id))
+    match run_search(&state, &nav.user, req, loggable(&params)).await {
+        Ok(searched) => Ok(html_page(
+            StatusCode::OK,
+            views::search::search(&nav, &params, &searched.results, searched.took_ms, PER_PAGE, searched.search_id),
+        )),
+        // The search page itself says why, with the query in the box to shorten.
+        Err(ApiError::QueryTooComplex(why)) => {
+            Ok(html_page(StatusCode::BAD_REQUEST, views::search::refused(&nav, &params, &why)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn html_page(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
 }
 
 #[derive(Deserialize)]

@@ -52,3 +52,13 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 pub fn tag_link(tag: &str) -> Markup {
     html! { a class="tag" href={ "/search?tag=" (crate::auth::urlencode(tag)) } { "#" (tag) } }
 }
+
+/// An error message as a sentence: capitalised, with a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut out: String = chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}

@@ -31,6 +31,25 @@ fn suggested_q(params: &SearchParams, suggestion: &str) -> String {
     std::iter::once(suggestion).chain(operators).collect::<Vec<_>>().join(" ")
 }
 
+/// The search page for a query over the limits of a search: why, and the query in the
+/// box to shorten.
+pub fn refused(nav: &Nav, params: &SearchParams, why: &str) -> Markup {
+    page(
+        "Search",
+        Some(nav),
+        &params.q,
+        html! {
+            section class="results" {
+                h1 { "This search is too long or too complex" }
+                div class="empty" role="alert" {
+                    p { (super::sentence(why)) }
+                    p class="muted" { "Shorten it in the search box above: a few words find more than many." }
+                }
+            }
+        },
+    )
+}
+
 pub fn search(
     nav: &Nav,
     params: &SearchParams,
