@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod browser;
 mod content;
+mod content_safety;
 mod editor;
 mod golden;
 mod pages;
