@@ -207,3 +207,30 @@ async fn special_files_in_the_content_folder_are_skipped_promptly_and_the_rest_s
     assert!(problem(&app, "ops/pipe.md").await.is_some_and(|r| r.contains("not a regular file")));
     assert_eq!(app.get("/api/v1/cards?limit=100").await.json()["total"], 2);
 }
+
+/// Two rewrites of a long card (about 1 MB each): the editor's three-way merge took 47 s
+/// inside the write transaction (every other write waited for it), and the diff of the
+/// two revisions 227 s on a server thread. Now the merge is a conflict at once and the
+/// diff stops refining after a second.
+#[actix_web::test]
+async fn long_rewrites_merge_and_diff_in_bounded_time() {
+    let app = TestApp::new().await;
+    let text = |side: &str| -> String { (0..30_000).map(|i| format!("line {side} {i} of a long card\n")).collect() };
+    let made = app.card("ops", "Long", &text("a"), &[]).await;
+    let slug = made["slug"].as_str().unwrap().to_owned();
+    let save = |body: String| json!({"title": "Long", "body": body, "base_rev": 1});
+    let r = app.put(&format!("/api/v1/cards/{slug}"), save(text("b"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let started = Instant::now();
+    let r = app.put(&format!("/api/v1/cards/{slug}"), save(text("c"))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(10), "the merge took {:?}", started.elapsed());
+
+    let started = Instant::now();
+    let r = app.get(&format!("/api/v1/cards/{slug}/diff?from=1&to=2")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_secs(10), "the diff took {:?}", started.elapsed());
+    let stats = &r.json()["stats"];
+    assert_eq!((stats["deletions"].as_u64(), stats["insertions"].as_u64()), (Some(30_000), Some(30_000)));
+}

@@ -379,7 +379,7 @@ impl Worker {
         }
         let base = self.store.read(|c| cards::revision(c, id, synced_rev))?;
         let theirs = &file.draft.body;
-        match diffy::merge(&base.body, &card.body, theirs) {
+        match verity_core::merge::merge(&base.body, &card.body, theirs) {
             Ok(merged) => {
                 self.store.write(|c| {
                     let mut edit = edit_from_file(file, SYNC_AUTHOR, "merged changes from disk", None, None);
