@@ -208,6 +208,49 @@ async fn special_files_in_the_content_folder_are_skipped_promptly_and_the_rest_s
     assert_eq!(app.get("/api/v1/cards?limit=100").await.json()["total"], 2);
 }
 
+mod diffs {
+    use proptest::prelude::*;
+    use verity::diff;
+    use verity_checks::texts::unicode_lines;
+
+    /// The lines of one side of a diff, as the texts of their segments.
+    fn side(lines: &[diff::Line], ops: [&str; 2]) -> Vec<String> {
+        lines.iter().filter(|l| ops.contains(&l.op)).map(|l| l.segments.iter().map(|s| s.text.as_str()).collect()).collect()
+    }
+
+    /// The lines of a text without their endings: `\n`, `\r\n`, or a `\r` alone (as in
+    /// CommonMark, and as the diff splits them).
+    fn lines_of(text: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+            lines.push(rest[..end].to_owned());
+            let ending = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+            rest = rest.get(end + ending..).unwrap_or("");
+        }
+        lines
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Random Unicode revisions: no panic, a text against itself has no changes, and
+        /// each side of a diff reads back as its text, character for character.
+        #[test]
+        fn diffs_of_unicode_texts_keep_every_character(old in unicode_lines(), new in unicode_lines()) {
+            let (same, stats) = diff::lines(&old, &old);
+            prop_assert_eq!(stats, diff::Stats::default());
+            prop_assert!(same.iter().all(|l| l.op == "equal" && l.segments.iter().all(|s| !s.changed)));
+            let (lines, stats) = diff::lines(&old, &new);
+            prop_assert_eq!(side(&lines, ["equal", "delete"]), lines_of(&old));
+            prop_assert_eq!(side(&lines, ["equal", "insert"]), lines_of(&new));
+            prop_assert_eq!(stats.deletions, lines.iter().filter(|l| l.op == "delete").count());
+        }
+    }
+}
+
+
 /// Two rewrites of a long card (about 1 MB each): the editor's three-way merge took 47 s
 /// inside the write transaction (every other write waited for it), and the diff of the
 /// two revisions 227 s on a server thread. Now the merge is a conflict at once and the
