@@ -60,7 +60,9 @@ async fn problem(app: &TestApp, path: &str) -> Option<String> {
 
 async fn edit(app: &TestApp, slug: &str, body: &str) {
     let c = card(app, slug).await.unwrap();
-    let r = app.put(&format!("/api/v1/cards/{slug}"), json!({"title": c["title"], "body": body, "base_rev": c["rev"]})).await;
+    let r = app
+        .put(&format!("/api/v1/cards/{slug}"), json!({"title": c["title"], "body": body, "base_rev": c["rev"]}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
@@ -215,7 +217,11 @@ mod diffs {
 
     /// The lines of one side of a diff, as the texts of their segments.
     fn side(lines: &[diff::Line], ops: [&str; 2]) -> Vec<String> {
-        lines.iter().filter(|l| ops.contains(&l.op)).map(|l| l.segments.iter().map(|s| s.text.as_str()).collect()).collect()
+        lines
+            .iter()
+            .filter(|l| ops.contains(&l.op))
+            .map(|l| l.segments.iter().map(|s| s.text.as_str()).collect())
+            .collect()
     }
 
     /// The lines of a text without their endings: `\n`, `\r\n`, or a `\r` alone (as in
@@ -249,7 +255,6 @@ mod diffs {
         }
     }
 }
-
 
 /// Two rewrites of a long card (about 1 MB each): the editor's three-way merge took 47 s
 /// inside the write transaction (every other write waited for it), and the diff of the

@@ -16,9 +16,8 @@ pub fn check(data: &[u8]) {
     let plain = markdown::render(&text);
     assert_safe(plain.as_str(), &text);
     // Wiki links resolve to slugs made from what the card says (as a real card's would).
-    let linked = markdown::render_linked(&text, &|target| {
-        Some(verity_core::Slug::from_text(target, "card").into_string())
-    });
+    let linked =
+        markdown::render_linked(&text, &|target| Some(verity_core::Slug::from_text(target, "card").into_string()));
     assert_safe(linked.as_str(), &text);
     let _ = markdown::to_text(&text);
     let _ = markdown::headings(&text);
@@ -29,9 +28,8 @@ pub fn check(data: &[u8]) {
 /// Panics, naming the Markdown, if the HTML could run script or break out of the page's
 /// rules (inline styles, ids outside the card's prefix, inputs other than check boxes).
 pub fn assert_safe(html: &str, markdown: &str) {
-    for problem in problems(html) {
-        panic!("{problem}\nin {html:?}\nrendered from {markdown:?}");
-    }
+    let problems = problems(html);
+    assert!(problems.is_empty(), "{}\nin {html:?}\nrendered from {markdown:?}", problems.join("; "));
 }
 
 /// What is wrong with the HTML, if anything.
@@ -46,14 +44,40 @@ pub fn problems(html: &str) -> Vec<String> {
 }
 
 /// Elements whose content a browser reads as raw text (or runs): none may be written.
-const RAW_TEXT: [&str; 11] =
-    ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext", "template"];
+const RAW_TEXT: [&str; 11] = [
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+    "template",
+];
 /// Elements that load or run something elsewhere, or submit.
-const ACTIVE: [&str; 11] = ["object", "embed", "applet", "form", "base", "meta", "link", "frame", "frameset", "svg", "math"];
+const ACTIVE: [&str; 11] =
+    ["object", "embed", "applet", "form", "base", "meta", "link", "frame", "frameset", "svg", "math"];
 /// Attributes holding a URL.
 const URL_ATTRIBUTES: [&str; 16] = [
-    "href", "src", "action", "formaction", "cite", "poster", "background", "longdesc", "data", "codebase", "ping",
-    "manifest", "usemap", "lowsrc", "dynsrc", "xlink:href",
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "cite",
+    "poster",
+    "background",
+    "longdesc",
+    "data",
+    "codebase",
+    "ping",
+    "manifest",
+    "usemap",
+    "lowsrc",
+    "dynsrc",
+    "xlink:href",
 ];
 
 #[derive(Default)]
@@ -87,7 +111,8 @@ impl TokenSink for Sink {
                 problems.push(format!("a `{attr_name}` attribute on <{name}>"));
             }
             if URL_ATTRIBUTES.contains(&attr_name.as_str()) {
-                if let Some(scheme) = scheme(value).filter(|s| ["javascript", "vbscript", "data"].contains(&s.as_str())) {
+                if let Some(scheme) = scheme(value).filter(|s| ["javascript", "vbscript", "data"].contains(&s.as_str()))
+                {
                     let allowed_image = name == "img" && attr_name == "src" && is_allowed_image(value);
                     if !allowed_image {
                         problems.push(format!("a `{scheme}:` URL in `{attr_name}` on <{name}>"));
@@ -110,7 +135,9 @@ impl TokenSink for Sink {
         // What the tree builder would tell the tokenizer: the rest is raw text.
         match name {
             "script" => TokenSinkResult::RawData(RawKind::ScriptData),
-            "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => TokenSinkResult::RawData(RawKind::Rawtext),
+            "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
+                TokenSinkResult::RawData(RawKind::Rawtext)
+            }
             "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
             "plaintext" => TokenSinkResult::Plaintext,
             _ => TokenSinkResult::Continue,
@@ -121,11 +148,8 @@ impl TokenSink for Sink {
 /// The URL's scheme, lower-cased, as a browser's URL parser finds it: leading and
 /// trailing spaces and control characters dropped, tabs and newlines anywhere ignored.
 fn scheme(url: &str) -> Option<String> {
-    let cleaned: String = url
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
+    let cleaned: String =
+        url.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let (scheme, _) = cleaned.split_once(':')?;
     let mut chars = scheme.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())

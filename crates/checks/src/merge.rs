@@ -41,7 +41,15 @@ fn separate_lines_merge(base: &str, ours: &str, theirs: &str) {
     let both: String = lines
         .iter()
         .enumerate()
-        .map(|(j, l)| if j == 0 { first.as_str() } else if j == n - 1 { last.as_str() } else { l })
+        .map(|(j, l)| {
+            if j == 0 {
+                first.as_str()
+            } else if j == n - 1 {
+                last.as_str()
+            } else {
+                l
+            }
+        })
         .collect();
     assert_eq!(merge(base, &ours, &theirs).as_deref(), Ok(both.as_str()), "separate edits of {base:?}");
 }

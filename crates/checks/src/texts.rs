@@ -17,13 +17,13 @@ pub const ATOMS: &[&str] = &[
     "\r\n",
     "\r",
     "\t",
-    "e\u{301}",            // e + combining acute
-    "\u{301}",             // a combining mark alone
-    "\u{a0}",              // no-break space
-    "\u{200b}",            // zero-width space
-    "\u{200d}",            // zero-width joiner
-    "\u{feff}",            // byte-order mark
-    "\u{202e}",            // right-to-left override
+    "e\u{301}",               // e + combining acute
+    "\u{301}",                // a combining mark alone
+    "\u{a0}",                 // no-break space
+    "\u{200b}",               // zero-width space
+    "\u{200d}",               // zero-width joiner
+    "\u{feff}",               // byte-order mark
+    "\u{202e}",               // right-to-left override
     "👩\u{200d}👩\u{200d}👧", // one emoji of five characters
     "🇳🇱",
     "🚀",

@@ -16,7 +16,12 @@ fn every_seed_passes_its_targets_check() {
             .map(|e| e.unwrap().path())
             .collect();
         seeds.sort();
-        assert!(seeds.len() >= 20, "`{}` has {} seeds; a few dozen small realistic ones, please", target.name, seeds.len());
+        assert!(
+            seeds.len() >= 20,
+            "`{}` has {} seeds; a few dozen small realistic ones, please",
+            target.name,
+            seeds.len()
+        );
         for seed in seeds {
             let data = std::fs::read(&seed).unwrap();
             let result = std::panic::catch_unwind(|| (target.check)(&data));

@@ -91,7 +91,9 @@ fn symlink_problem(e: &walkdir::DirEntry) -> Option<&'static str> {
     if name.starts_with('.') && name.contains("verity") {
         // `.verity-archive`, `.welcome.md.verity-tmp`: Verity makes these itself, as
         // real files and folders; a link there was planted.
-        return Some("a symlink named like Verity's own files (its archive or temporary files); it is never followed: remove it");
+        return Some(
+            "a symlink named like Verity's own files (its archive or temporary files); it is never followed: remove it",
+        );
     }
     // `metadata` follows the link without opening anything.
     let to_folder = !is_hidden(e.file_name()) && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());

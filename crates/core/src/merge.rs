@@ -67,7 +67,10 @@ mod tests {
     fn edits_to_different_lines_are_both_kept() {
         let ours = BASE.replace("look", "look around");
         let theirs = BASE.replace("act", "act fast");
-        assert_eq!(merge(BASE, &ours, &theirs).unwrap(), "Step one: look around.\nStep two: think.\nStep three: act fast.\n");
+        assert_eq!(
+            merge(BASE, &ours, &theirs).unwrap(),
+            "Step one: look around.\nStep two: think.\nStep three: act fast.\n"
+        );
     }
 
     #[test]
@@ -80,7 +83,8 @@ mod tests {
     /// Two rewrites of a long card: diffy alone took 47 s for 1 MB (minutes for 2 MB).
     #[test]
     fn long_texts_rewritten_on_both_sides_conflict_in_bounded_time() {
-        let text = |side: &str| -> String { (0..30_000).map(|i| format!("line {side} {i} of a long card\n")).collect() };
+        let text =
+            |side: &str| -> String { (0..30_000).map(|i| format!("line {side} {i} of a long card\n")).collect() };
         let (base, ours, theirs) = (text("a"), text("b"), text("c"));
         let started = std::time::Instant::now();
         assert_eq!(merge(&base, &ours, &theirs), Err(Conflict::TooDifferent));

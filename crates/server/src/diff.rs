@@ -87,7 +87,8 @@ mod tests {
 
     #[test]
     fn a_long_text_rewritten_whole_is_diffed_in_bounded_time() {
-        let text = |side: &str| -> String { (0..30_000).map(|i| format!("line {side} {i} of a long card\n")).collect() };
+        let text =
+            |side: &str| -> String { (0..30_000).map(|i| format!("line {side} {i} of a long card\n")).collect() };
         let (old, new) = (text("a"), text("b"));
         let started = Instant::now();
         let (lines, stats) = lines(&old, &new);

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::Context;
 use std::collections::HashSet;
 
-use verity_content::confined;
+use verity_content::confined::{self, Flush};
 use verity_content::{CardDraft, ROOT_COLLECTION, extra_from_json, slug_for_path, to_markdown};
 use verity_store::cards::{self, Card};
 use verity_store::{Store, StoreError};
@@ -71,7 +71,7 @@ pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) ->
             }
             let rel = rel.to_string_lossy().replace('\\', "/");
             // The same writer as the content folder's: never through a link planted in DIR.
-            confined::write_file(dir, &rel, to_markdown(&draft).as_bytes())
+            confined::write_file(dir, &rel, to_markdown(&draft).as_bytes(), Flush::Lazy)
                 .with_context(|| format!("writing {}", dir.join(&rel).display()))?;
             written += 1;
             progress(written, ids.len());

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
-use verity_content::confined::{self, WriteError};
+use verity_content::confined::{self, Flush, WriteError};
 use verity_content::{
     CardFile, FileError, FolderWatcher, ROOT_COLLECTION, card_file, hash_bytes, read_bytes, to_markdown, walk,
 };
@@ -443,7 +443,7 @@ impl Worker {
             self.set_refused(id, None);
             return Ok(());
         }
-        match confined::write_file(&self.root, &rel, text.as_bytes()) {
+        match confined::write_file(&self.root, &rel, text.as_bytes(), Flush::Durable) {
             Ok(()) => self.set_refused(id, None),
             Err(WriteError::Refused(why)) => {
                 // The app keeps the edit; the file waits until the link is gone.
@@ -473,7 +473,8 @@ impl Worker {
         match confined::move_file(&self.root, &rel, &format!("{ARCHIVE_DIR}/{rel}")) {
             Ok(()) => self.set_refused(id, None),
             Err(WriteError::Refused(why)) => {
-                let reason = format!("not moved to the archive: {why}; the card stays archived and the file stays here");
+                let reason =
+                    format!("not moved to the archive: {why}; the card stays archived and the file stays here");
                 self.set_refused(id, Some(Refusal { problem: FileError { path: rel, reason }, archiving: true }));
             }
             Err(WriteError::Io(e)) => tracing::error!(path = %rel, error = %e, "cannot move an archived card's file"),
