@@ -7,6 +7,7 @@ mod auth_hardening;
 mod browser;
 mod concurrency;
 mod content;
+mod content_safety;
 mod editor;
 mod golden;
 mod pages;

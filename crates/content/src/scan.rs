@@ -1,5 +1,6 @@
 //! Walks a content folder: every Markdown file becomes a [`CardFile`] or a [`FileError`].
 
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use verity_core::Slug;
@@ -52,7 +53,9 @@ pub fn scan(root: &Path) -> Scan {
 }
 
 /// The relative paths of the Markdown files under `root` (sorted), and what could not be
-/// walked. Nothing is read yet.
+/// walked. Nothing is read yet. Symlinked folders are not followed, and they are reported,
+/// as are links named like Verity's own files: both are where a write could be led
+/// outside the folder.
 pub fn walk(root: &Path) -> (Vec<String>, Vec<FileError>) {
     let mut paths = Vec::new();
     let mut errors = Vec::new();
@@ -61,8 +64,16 @@ pub fn walk(root: &Path) -> (Vec<String>, Vec<FileError>) {
         return (paths, errors);
     }
     let walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
-    for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
+    let wanted = |e: &walkdir::DirEntry| e.depth() == 0 || !is_hidden(e.file_name()) || e.path_is_symlink();
+    for entry in walker.filter_entry(wanted) {
         match entry {
+            Ok(e) if e.depth() > 0 && e.path_is_symlink() => {
+                if let Some(reason) = symlink_problem(&e) {
+                    errors.push(FileError { path: relative(root, e.path()), reason: reason.into() });
+                } else if !is_hidden(e.file_name()) && is_markdown(e.path()) {
+                    paths.push(relative(root, e.path()));
+                }
+            }
             Ok(e) if !e.file_type().is_dir() && is_markdown(e.path()) => paths.push(relative(root, e.path())),
             Ok(_) => {}
             Err(e) => {
@@ -74,29 +85,82 @@ pub fn walk(root: &Path) -> (Vec<String>, Vec<FileError>) {
     (paths, errors)
 }
 
+/// Why a symlink met in the walk is reported, if it is.
+fn symlink_problem(e: &walkdir::DirEntry) -> Option<&'static str> {
+    let name = e.file_name().to_string_lossy();
+    if name.starts_with('.') && name.contains("verity") {
+        // `.verity-archive`, `.welcome.md.verity-tmp`: Verity makes these itself, as
+        // real files and folders; a link there was planted.
+        return Some(
+            "a symlink named like Verity's own files (its archive or temporary files); it is never followed: remove it",
+        );
+    }
+    // `metadata` follows the link without opening anything.
+    let to_folder = !is_hidden(e.file_name()) && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+    to_folder.then_some("a symlinked folder: Verity neither reads nor writes files through links")
+}
+
 /// Reads and parses one file given by its path relative to `root`; also returns the hash
 /// of its bytes (to recognise content already seen).
 pub fn read_file(root: &Path, rel: &str) -> Result<(CardFile, String), String> {
+    let bytes = read_bytes(root, rel)?;
+    let hash = hash_bytes(&bytes);
+    Ok((card_file(rel, bytes)?, hash))
+}
+
+/// The bytes of one Markdown file, read only once it is known to be a regular file inside
+/// the folder and no bigger than a card may be. A symlink is followed only when it stays
+/// inside the folder; a FIFO, a device or a socket is never opened (opening a FIFO waits
+/// for a writer, and `/dev/zero` never ends).
+pub fn read_bytes(root: &Path, rel: &str) -> Result<Vec<u8>, String> {
     if rel.split('/').any(|part| part.contains("..")) {
         return Err("a name containing `..`".into());
     }
     let canonical_root = root.canonicalize().map_err(|e| format!("cannot open the folder: {e}"))?;
-    let path = root.join(rel);
-    // A symlink may point anywhere; only follow it when it stays inside the folder.
-    let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
+    // Resolving a path follows its links but opens nothing.
+    let real = root.join(rel).canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
     if !real.starts_with(&canonical_root) {
         return Err("a symlink that points outside the content folder".into());
     }
-    if !real.is_file() {
-        return Err("not a regular file".into());
+    let not_regular = "not a regular file (a folder, FIFO, device or socket)";
+    if !std::fs::metadata(&real).is_ok_and(|m| m.is_file()) {
+        return Err(not_regular.into());
     }
-    let len = std::fs::metadata(&real).map_err(|e| format!("cannot read: {e}"))?.len();
+    // Swapped for something else since? Non-blocking, so a FIFO cannot hold the open, and
+    // the opened file is checked again: that is the one that will be read.
+    let file = open_for_reading(&real).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular.into());
+    }
     let limit = verity_core::max_card_bytes();
-    if len > limit as u64 {
-        return Err(format!("the file is {len} bytes; cards are limited to {limit} bytes"));
+    let too_large = |len: u64| format!("the file is {len} bytes; cards are limited to {limit} bytes");
+    if meta.len() > limit as u64 {
+        return Err(too_large(meta.len()));
     }
-    let bytes = std::fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
-    let hash = hash_bytes(&bytes);
+    // A file growing while it is read stops one byte past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// Parses the bytes of the file at `rel` (relative to the content root) into the card
+/// it describes.
+pub fn card_file(rel: &str, bytes: Vec<u8>) -> Result<CardFile, String> {
     let text =
         String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
     let draft = parse(&text, &stem(rel)).map_err(|e| e.to_string())?;
@@ -109,7 +173,7 @@ pub fn read_file(root: &Path, rel: &str) -> Result<(CardFile, String), String> {
         Some(s) => Slug::parse(s).map_err(|e| e.to_string())?,
         None => slug_for_path(rel),
     };
-    Ok((CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft }, hash))
+    Ok(CardFile { path: rel.to_owned(), collection, collection_dir, slug, draft })
 }
 
 /// The slug a file's path gives: `engineering/deploy.md` -> `engineering-deploy`.
@@ -235,6 +299,46 @@ mod tests {
         assert_eq!(scan.errors[0].path, "a/link.md");
         assert!(scan.errors[0].reason.contains("outside"));
         assert_eq!(scan.files.len(), 2);
+    }
+
+    /// Reads (rather than hangs on) what is not a regular file, and lists it as a problem.
+    #[cfg(unix)]
+    #[test]
+    fn devices_fifos_and_symlinked_folders_are_reported_without_being_opened() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "elsewhere.md", b"# Elsewhere\n");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a/good.md", b"# Good\n");
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("a/zero.md")).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(dir.path().join("a/pipe.md")).status().unwrap();
+        assert!(made.success(), "mkfifo");
+        std::os::unix::fs::symlink(dir.path().join("a/pipe.md"), dir.path().join("a/to-pipe.md")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".verity-archive")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("elsewhere.md"), dir.path().join(".welcome.md.verity-tmp"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".obsidian")).unwrap();
+        let started = std::time::Instant::now();
+        let scan = scan(dir.path());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(scan.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["a/good.md"]);
+        let errors: Vec<(&str, &str)> = scan.errors.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
+        let reason = |path: &str| errors.iter().find(|(p, _)| *p == path).map(|(_, r)| *r).unwrap_or_default();
+        assert!(reason(".verity-archive").contains("named like Verity's own files"), "{errors:?}");
+        assert!(reason(".welcome.md.verity-tmp").contains("named like Verity's own files"), "{errors:?}");
+        assert!(reason("a/pipe.md").contains("not a regular file"), "{errors:?}");
+        assert!(reason("a/to-pipe.md").contains("not a regular file"), "{errors:?}");
+        assert!(reason("a/zero.md").contains("outside"), "{errors:?}");
+        assert!(reason("linked").contains("symlinked folder"), "{errors:?}");
+        assert_eq!(errors.len(), 6, "a hidden link of someone else's is not Verity's business: {errors:?}");
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "big.md", &vec![b'x'; verity_core::max_card_bytes() + 1]);
+        let err = read_bytes(dir.path(), "big.md").unwrap_err();
+        assert!(err.contains("limited"), "{err}");
     }
 
     #[test]

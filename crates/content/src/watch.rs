@@ -6,8 +6,8 @@
 use std::path::{Component, Path};
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify_debouncer_mini::notify::{self, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{Config, DebounceEventResult, Debouncer, new_debouncer_opt};
 
 use crate::scan::{is_hidden, is_markdown};
 
@@ -28,7 +28,13 @@ impl FolderWatcher {
     ) -> notify_debouncer_mini::notify::Result<FolderWatcher> {
         let given = root.to_owned();
         let base = root.canonicalize().unwrap_or_else(|_| root.to_owned());
-        let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| match result {
+        // Symlinked folders are neither read nor written (see `walk`), so they are not
+        // watched either: a link to `/` would otherwise put a watch on every folder of the
+        // machine before the server starts.
+        let config = Config::default()
+            .with_timeout(DEBOUNCE)
+            .with_notify_config(notify::Config::default().with_follow_symlinks(false));
+        let mut debouncer = new_debouncer_opt(config, move |result: DebounceEventResult| match result {
             Ok(events) => {
                 let relevant = events.iter().any(|e| {
                     // Anything under a hidden folder (`.git/objects/…`) is not ours either.
@@ -80,6 +86,25 @@ mod tests {
         std::fs::write(dir.path().join("notes.md~"), "x").unwrap();
         std::thread::sleep(DEBOUNCE * 3);
         assert_eq!(calls.load(Ordering::SeqCst), 0, "hidden and backup files are ignored");
+        std::fs::write(dir.path().join("card.md"), "# Card").unwrap();
+        wait_until("the change", || calls.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_folders_are_not_watched() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let _w = FolderWatcher::start(dir.path(), move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        std::fs::write(outside.path().join("card.md"), "# Card").unwrap();
+        std::thread::sleep(DEBOUNCE * 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "a change behind a symlinked folder is not ours");
         std::fs::write(dir.path().join("card.md"), "# Card").unwrap();
         wait_until("the change", || calls.load(Ordering::SeqCst) >= 1);
     }

@@ -44,6 +44,11 @@ pub fn to_markdown(d: &CardDraft) -> String {
     out.push_str("---\n");
     out.push_str(&yaml);
     out.push_str("---\n");
+    // Reading drops one blank line after the front matter (`---\n\n# Title` is common):
+    // a body that starts with a line break gets one more, to be read back whole.
+    if d.body.starts_with('\n') || d.body.starts_with("\r\n") {
+        out.push('\n');
+    }
     out.push_str(&d.body);
     out
 }
@@ -77,6 +82,17 @@ mod tests {
         let draft = parse(CANONICAL, "x").unwrap();
         assert_eq!(draft.verified_at.unwrap().to_rfc3339(), "2026-05-10T00:00:00+00:00");
         assert_eq!(to_markdown(&draft), CANONICAL);
+    }
+
+    #[test]
+    fn a_body_starting_with_a_blank_line_is_read_back_whole() {
+        for body in ["\n", "\nText\n", "\r\nText\r\n", "\n\n\nText"] {
+            let draft = CardDraft { title: "T".into(), body: body.into(), ..CardDraft::default() };
+            let written = to_markdown(&draft);
+            assert_eq!(parse(&written, "x").unwrap().body, body, "{written:?}");
+        }
+        // A file written the usual way still loses its one blank line, as before.
+        assert_eq!(parse("---\ntitle: T\n---\n\n# T\n", "x").unwrap().body, "# T\n");
     }
 
     #[test]

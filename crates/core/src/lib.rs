@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod markdown;
+pub mod merge;
 pub mod role;
 pub mod slug;
 pub mod verification;

@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::Context;
 use std::collections::HashSet;
 
+use verity_content::confined::{self, Flush};
 use verity_content::{CardDraft, ROOT_COLLECTION, extra_from_json, slug_for_path, to_markdown};
 use verity_store::cards::{self, Card};
 use verity_store::{Store, StoreError};
@@ -47,19 +48,9 @@ fn is_safe(path: &Path) -> bool {
     path.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees
-/// half a file.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("card.md");
-    let tmp = dir.join(format!(".{name}.verity-tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
 /// Exports every live card; returns how many files were written.
 pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let ids = store.read(cards::all_ids)?;
     let mut written = 0;
     let mut taken: HashSet<PathBuf> = HashSet::new();
@@ -78,9 +69,10 @@ pub fn export_dir(store: &Store, dir: &Path, progress: &dyn Fn(usize, usize)) ->
             if rel != file_path(card) {
                 draft.slug = Some(card.slug.clone());
             }
-            let path = dir.join(&rel);
-            write_atomically(&path, &to_markdown(&draft_of(card)))
-                .with_context(|| format!("writing {}", path.display()))?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            // The same writer as the content folder's: never through a link planted in DIR.
+            confined::write_file(dir, &rel, to_markdown(&draft).as_bytes(), Flush::Lazy)
+                .with_context(|| format!("writing {}", dir.join(&rel).display()))?;
             written += 1;
             progress(written, ids.len());
         }

@@ -225,7 +225,7 @@ fn merge(c: &mut DbConnection, head: &Card, base_rev: i32, mine: Content) -> Res
     } else {
         return Err(conflict());
     };
-    let body = diffy::merge(&base.body, &mine.body, &head.body).map_err(|_| conflict())?;
+    let body = verity_core::merge::merge(&base.body, &mine.body, &head.body).map_err(|_| conflict())?;
     Ok(Content { title, body, tags })
 }
 

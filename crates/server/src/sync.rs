@@ -8,7 +8,8 @@
 //! a delete plus a create (same bytes, new path), and spots a file and the app both
 //! changing since the last sync (a three-way merge, as the editor does).
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -17,12 +18,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
-use verity_content::{CardFile, FileError, FolderWatcher, ROOT_COLLECTION, hash_bytes, read_file, to_markdown, walk};
+use verity_content::confined::{self, Flush, WriteError};
+use verity_content::{
+    CardFile, FileError, FolderWatcher, ROOT_COLLECTION, card_file, hash_bytes, read_bytes, read_file, to_markdown,
+    walk,
+};
 use verity_core::Clock;
 use verity_store::cards::{self, Card, EditOutcome};
 use verity_store::{DbConnection, Store, StoreError};
 
-use crate::export::{draft_of, file_path, write_atomically};
+use crate::export::{draft_of, file_path};
 use crate::import::{collection_for, edit_from_file, new_from_file};
 use crate::indexer::IndexerHandle;
 
@@ -80,7 +85,8 @@ impl SyncHandle {
         matches!(tokio::time::timeout(timeout, rx.wait_for(|done| *done >= ticket)).await, Ok(Ok(_)))
     }
 
-    /// Files skipped at the last scan, with the reason.
+    /// Files skipped at the last scan, and cards whose file was not written or moved
+    /// (a symlink in the way), with the reason.
     pub fn problems(&self) -> Vec<FileError> {
         self.problems.lock().map(|p| p.clone()).unwrap_or_default()
     }
@@ -128,7 +134,19 @@ struct Worker {
     store: Store,
     indexer: IndexerHandle,
     clock: Arc<dyn Clock>,
+    /// What the handle shows: the last scan's problems, then the refusals.
     problems: Arc<Mutex<Vec<FileError>>>,
+    scan_problems: RefCell<Vec<FileError>>,
+    /// Cards whose file could not be written or archived because a symlink stood in the
+    /// way, by card id. Retried at every rescan, until the link is gone.
+    refused: RefCell<BTreeMap<i64, Refusal>>,
+}
+
+struct Refusal {
+    problem: FileError,
+    /// The card is archived but its file could not move aside: the file stays where it
+    /// is, and rescans leave it alone rather than bring the card back.
+    archiving: bool,
 }
 
 impl ContentSync {
@@ -156,7 +174,15 @@ impl ContentSync {
                 }
             }
         };
-        let worker = Worker { root, store, indexer, clock, problems };
+        let worker = Worker {
+            root,
+            store,
+            indexer,
+            clock,
+            problems,
+            scan_problems: RefCell::default(),
+            refused: RefCell::default(),
+        };
         let thread = std::thread::Builder::new().name("verity-sync".into()).spawn(move || worker.run(rx, done_tx))?;
         handle.rescan();
         Ok(ContentSync { handle, thread: Some(thread), _watcher: watcher })
@@ -209,6 +235,7 @@ impl Worker {
                     None
                 }
             };
+            self.publish_problems();
             if let Some(t) = ticket {
                 done.send_modify(|d| *d = (*d).max(t));
             }
@@ -225,24 +252,57 @@ impl Worker {
         self.clock.now()
     }
 
+    /// Shows the last scan's problems and the refusals on the handle, logging each new
+    /// one once (not at every rescan).
+    fn publish_problems(&self) {
+        let mut problems = self.scan_problems.borrow().clone();
+        problems.extend(self.refused.borrow().values().map(|r| r.problem.clone()));
+        if let Ok(mut previous) = self.problems.lock() {
+            for p in problems.iter().filter(|p| !previous.contains(p)) {
+                tracing::warn!(path = %p.path, reason = %p.reason, "file skipped");
+            }
+            *previous = problems;
+        }
+    }
+
+    /// Remembers (or forgets) that the card's file could not be written or moved.
+    fn set_refused(&self, id: i64, refusal: Option<Refusal>) {
+        let mut refused = self.refused.borrow_mut();
+        match refusal {
+            Some(r) => refused.insert(id, r),
+            None => refused.remove(&id),
+        };
+    }
+
     /// Compares the folder with the cards tied to it and applies the difference.
     fn rescan(&self) -> Result<(), StoreError> {
+        self.retry_refused()?;
         let (paths, mut problems) = walk(&self.root);
         let known: HashMap<String, (i64, Option<String>)> =
             self.store.read(cards::synced_files)?.into_iter().map(|(id, path, hash)| (path, (id, hash))).collect();
+        let parked: HashSet<String> =
+            self.refused.borrow().values().filter(|r| r.archiving).map(|r| r.problem.path.clone()).collect();
         let present: HashSet<&str> = paths.iter().map(String::as_str).collect();
         let mut new_files: Vec<(CardFile, String)> = Vec::new();
         let mut changed = false;
-        for rel in &paths {
-            let bytes_hash = std::fs::read(self.root.join(rel)).ok().map(|b| hash_bytes(&b));
+        for rel in paths.iter().filter(|rel| !parked.contains(*rel)) {
+            // Checked (a regular file inside the folder, not too big) before it is read.
+            let bytes = match read_bytes(&self.root, rel) {
+                Ok(bytes) => bytes,
+                Err(reason) => {
+                    problems.push(FileError { path: rel.clone(), reason });
+                    continue;
+                }
+            };
+            let hash = hash_bytes(&bytes);
             let known_card = known.get(rel);
-            if let (Some((_, Some(stored))), Some(hash)) = (known_card, &bytes_hash)
-                && stored == hash
+            if let Some((_, Some(stored))) = known_card
+                && *stored == hash
             {
                 continue; // unchanged, or our own write
             }
-            match read_file(&self.root, rel) {
-                Ok((file, hash)) => match known_card {
+            match card_file(rel, bytes) {
+                Ok(file) => match known_card {
                     Some((id, _)) => changed |= self.apply_change(*id, &file, &hash)?,
                     None => new_files.push((file, hash)),
                 },
@@ -272,15 +332,20 @@ impl Worker {
             tracing::info!(path = %path, "file deleted; card archived");
             changed = true;
         }
-        if let Ok(mut previous) = self.problems.lock() {
-            // Say it once per file and reason, not at every rescan.
-            for p in problems.iter().filter(|p| !previous.contains(p)) {
-                tracing::warn!(path = %p.path, reason = %p.reason, "file skipped");
-            }
-            *previous = problems;
-        }
+        *self.scan_problems.borrow_mut() = problems;
         if changed {
             self.indexer.wake();
+        }
+        Ok(())
+    }
+
+    /// Tries again what a symlink stopped: it may have been removed since.
+    fn retry_refused(&self) -> Result<(), StoreError> {
+        let ids: Vec<i64> = std::mem::take(&mut *self.refused.borrow_mut()).into_keys().collect();
+        for id in ids {
+            // Each does nothing unless the card needs it, and remembers a new refusal.
+            self.write_back(id)?;
+            self.move_to_archive(id)?;
         }
         Ok(())
     }
@@ -350,7 +415,7 @@ impl Worker {
         }
         let base = self.store.read(|c| cards::revision(c, id, synced_rev))?;
         let theirs = &file.draft.body;
-        match diffy::merge(&base.body, &card.body, theirs) {
+        match verity_core::merge::merge(&base.body, &card.body, theirs) {
             Ok(merged) => {
                 self.store.write(|c| {
                     let mut edit = edit_from_file(file, SYNC_AUTHOR, "merged changes from disk", None, None);
@@ -410,15 +475,27 @@ impl Worker {
         };
         let text = to_markdown(&draft_of(&card));
         let hash = hash_bytes(text.as_bytes());
-        if card.source_hash.as_deref() == Some(hash.as_str()) && self.root.join(&rel).is_file() {
+        if card.source_hash.as_deref() == Some(hash.as_str()) && confined::is_regular_file(&self.root, &rel) {
+            self.set_refused(id, None);
             return Ok(());
         }
-        if let Err(e) = write_atomically(&self.root.join(&rel), &text) {
-            tracing::error!(path = %rel, error = %e, "cannot write the card's file");
-            return Ok(());
+        match confined::write_file(&self.root, &rel, text.as_bytes(), Flush::Durable) {
+            Ok(()) => self.set_refused(id, None),
+            Err(WriteError::Refused(why)) => {
+                // The app keeps the edit; the file waits until the link is gone.
+                let reason = format!("not written: {why}; the card keeps its edits");
+                self.set_refused(id, Some(Refusal { problem: FileError { path: rel, reason }, archiving: false }));
+                return Ok(());
+            }
+            Err(WriteError::Io(e)) => {
+                tracing::error!(path = %rel, error = %e, "cannot write the card's file");
+                return Ok(());
+            }
         }
         // A card back from the archive: its archived copy has served its purpose.
-        let _ = std::fs::remove_file(self.root.join(ARCHIVE_DIR).join(&rel));
+        if let Err(e) = confined::remove_file(&self.root, &format!("{ARCHIVE_DIR}/{rel}")) {
+            tracing::warn!(path = %rel, error = %e, "cannot remove the archived copy of a card's file");
+        }
         self.store.write(|c| cards::set_synced(c, id, &rel, &hash, card.head_rev))
     }
 
@@ -449,26 +526,30 @@ impl Worker {
     /// Moves an archived card's file under `.verity-archive/`, keeping its path there.
     fn move_to_archive(&self, id: i64) -> Result<(), StoreError> {
         let card = self.store.read(|c| cards::by_id(c, id))?;
-        let Some(rel) = card.source_path.as_deref() else { return Ok(()) };
-        let from = self.root.join(rel);
-        if card.archived_at.is_none() || !from.is_file() {
+        let Some(rel) = card.source_path.clone() else { return Ok(()) };
+        if card.archived_at.is_none() || confined::is_free(&self.root, &rel) {
             return Ok(());
         }
-        let to = self.root.join(ARCHIVE_DIR).join(rel);
-        let moved = to.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&from, &to));
-        if let Err(e) = moved {
-            tracing::error!(path = %rel, error = %e, "cannot move an archived card's file");
+        match confined::move_file(&self.root, &rel, &format!("{ARCHIVE_DIR}/{rel}")) {
+            Ok(()) => self.set_refused(id, None),
+            Err(WriteError::Refused(why)) => {
+                let reason =
+                    format!("not moved to the archive: {why}; the card stays archived and the file stays here");
+                self.set_refused(id, Some(Refusal { problem: FileError { path: rel, reason }, archiving: true }));
+            }
+            Err(WriteError::Io(e)) => tracing::error!(path = %rel, error = %e, "cannot move an archived card's file"),
         }
         Ok(())
     }
 
-    /// Where a card made in the app goes: only into collections the folder has.
+    /// Where a card made in the app goes: only into collections the folder has (a real
+    /// folder: a symlinked one is never written through).
     fn path_for_new(&self, card: &Card) -> Option<String> {
-        let folder_exists = card.collection == ROOT_COLLECTION || self.root.join(&card.collection).is_dir();
+        let folder_exists = card.collection == ROOT_COLLECTION || confined::is_real_dir(&self.root, &card.collection);
         if !folder_exists {
             return None;
         }
-        let path = file_path(card);
-        (!self.root.join(&path).exists()).then(|| path.to_string_lossy().replace('\\', "/"))
+        let path = file_path(card).to_string_lossy().replace('\\', "/");
+        confined::is_free(&self.root, &path).then_some(path)
     }
 }
