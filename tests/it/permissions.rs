@@ -518,7 +518,7 @@ impl World {
         // Dan's account is disabled after his session and token were made.
         let r = app.call(Method::PATCH, "/api/v1/users/dan", Some(json!({"disabled": true})), Some(&app.token)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        let last = state.store.read(|c| verity_store::changes::last_seq(c)).unwrap();
+        let last = state.store.read(verity_store::changes::last_seq).unwrap();
         assert!(state.indexer.wait_for(last, std::time::Duration::from_secs(30)).await, "the index caught up");
         World { app, credentials, values }
     }
