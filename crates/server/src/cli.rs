@@ -57,6 +57,20 @@ pub enum Command {
     Reindex,
     /// Compare the database with the search index and the content folder; exit 1 if they differ.
     Check(CheckArgs),
+    /// Copy the SQLite database to FILE while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist.
+        file: PathBuf,
+    },
+    /// Bring a backup back into an empty data dir, rebuild the search index, and write the
+    /// content folder's missing card files.
+    Restore {
+        /// A file `verity backup` wrote.
+        file: PathBuf,
+        /// The content folder `serve` will sync (files missing there are written).
+        #[arg(long = "content", env = "VERITY_CONTENT_DIR", default_value = "./content")]
+        content: PathBuf,
+    },
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -152,6 +166,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { dir } => export(&cli.data, &dir),
         Command::Reindex => reindex(&cli.data),
         Command::Check(args) => return check(&cli.data, &args),
+        Command::Backup { file } => backup(&cli.data, &file),
+        Command::Restore { file, content } => restore(&cli.data, &file, &content),
         Command::User(cmd) => user(&cli.data, cmd),
     }?;
     Ok(ExitCode::SUCCESS)
@@ -332,6 +348,46 @@ fn check(data: &DataArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
     let outcome = crate::check::check(&store, &data.data_dir.join("index"), Some(&args.content), args.repair)?;
     Ok(if crate::check::print(&outcome) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn backup(data: &DataArgs, file: &Path) -> anyhow::Result<()> {
+    let contents = crate::backup::backup(&data.data_dir, data.database_url.as_deref(), file)?;
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backed up {} to {} ({:.1} MB, schema {})",
+        what_it_holds(&contents),
+        file.display(),
+        size as f64 / 1e6,
+        contents.schema_version
+    );
+    Ok(())
+}
+
+fn restore(data: &DataArgs, file: &Path, content: &Path) -> anyhow::Result<()> {
+    let restored = crate::backup::restore(&data.data_dir, data.database_url.as_deref(), file, content)?;
+    let contents = &restored.contents;
+    println!(
+        "restored {} from {} into {}; search index rebuilt ({} live cards)",
+        what_it_holds(contents),
+        file.display(),
+        data.data_dir.display(),
+        restored.indexed
+    );
+    if restored.files_written > 0 {
+        println!("wrote {} card files missing from {}", restored.files_written, content.display());
+    }
+    println!("sign-ins start afresh (the backup holds no signing secret); API tokens keep working");
+    Ok(())
+}
+
+fn what_it_holds(contents: &verity_store::backup::Contents) -> String {
+    let count = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{}, {} and {}",
+        count(contents.cards, "card", "cards"),
+        count(contents.attachments, "attachment", "attachments"),
+        count(contents.users, "account", "accounts")
+    )
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod attachments;
+pub mod backup;
 pub mod cards;
 pub mod changes;
 pub mod collections;
