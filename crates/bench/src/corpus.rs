@@ -19,6 +19,8 @@ pub struct Doc {
     pub title: String,
     /// The body as plain text (Markdown removed), what the peers index.
     pub text: String,
+    /// The front matter's `description` (cpp-docs), for known-item queries; else empty.
+    pub description: String,
 }
 
 /// Judged queries (Vaswani): (query id, text) and, per query id, the relevant keys.
@@ -34,6 +36,8 @@ pub enum Spec {
     CppDocs,
     Vaswani,
     Generated(usize),
+    /// Cards of real sentences from the cpp-docs pages (see `sentences`).
+    Sentences(usize),
 }
 
 impl FromStr for Spec {
@@ -45,14 +49,18 @@ impl FromStr for Spec {
             "cpp-docs" => Ok(Spec::CppDocs),
             "vaswani" => Ok(Spec::Vaswani),
             _ => {
-                let n = s
-                    .strip_prefix("generated:")
-                    .ok_or_else(|| format!("unknown corpus `{s}`: use shipped, cpp-docs, vaswani or generated:N"))?;
+                let (kind, n) = s.split_once(':').ok_or_else(|| {
+                    format!("unknown corpus `{s}`: use shipped, cpp-docs, vaswani, generated:N or sentences:N")
+                })?;
                 let n: usize = n.replace('_', "").parse().map_err(|_| format!("`{n}` is not a number of cards"))?;
                 if n == 0 {
-                    return Err("a generated corpus needs at least one card".into());
+                    return Err(format!("a {kind} corpus needs at least one card"));
                 }
-                Ok(Spec::Generated(n))
+                match kind {
+                    "generated" => Ok(Spec::Generated(n)),
+                    "sentences" => Ok(Spec::Sentences(n)),
+                    _ => Err(format!("unknown corpus `{s}`: use generated:N or sentences:N")),
+                }
             }
         }
     }
@@ -65,6 +73,7 @@ impl fmt::Display for Spec {
             Spec::CppDocs => f.write_str("cpp-docs"),
             Spec::Vaswani => f.write_str("vaswani"),
             Spec::Generated(n) => write!(f, "generated:{n}"),
+            Spec::Sentences(n) => write!(f, "sentences:{n}"),
         }
     }
 }
@@ -85,25 +94,17 @@ pub fn prepare(spec: Spec, repo: &Path, corpora: &Path, work: &Path) -> anyhow::
             Ok(Corpus { docs: scan_docs(&folder)?, folder, judged: None })
         }
         Spec::CppDocs => {
-            let archive = corpora.join("cpp-docs.tar.gz");
-            if !archive.is_file() {
-                bail!("{} not found (pass --corpora)", archive.display());
-            }
-            // The system `tar` saves a dependency; the archive is unpacked once per run.
-            let out = work.join("cpp-docs");
-            std::fs::create_dir_all(&out)?;
-            let status = std::process::Command::new("tar")
-                .arg("-xzf")
-                .arg(&archive)
-                .arg("-C")
-                .arg(&out)
-                .status()
-                .context("running tar")?;
-            if !status.success() {
-                bail!("tar could not unpack {}", archive.display());
-            }
-            let folder = out.join("docs");
+            let folder = unpack_cpp_docs(corpora, work)?;
             Ok(Corpus { docs: scan_docs(&folder)?, folder, judged: None })
+        }
+        Spec::Sentences(n) => {
+            let pages = scan_docs(&unpack_cpp_docs(corpora, work)?)?;
+            let sentences = crate::sentences::Sentences::from_pages(&pages);
+            eprintln!("   {} sentences from {} pages", sentences.len(), pages.len());
+            let folder = work.join(format!("sentences-{n}"));
+            let docs = sentences.write(n, 42, &folder)?;
+            std::fs::remove_dir_all(work.join("cpp-docs"))?;
+            Ok(Corpus { folder, docs, judged: None })
         }
         Spec::Vaswani => {
             let dir = corpora.join("vaswani");
@@ -121,7 +122,7 @@ pub fn prepare(spec: Spec, repo: &Path, corpora: &Path, work: &Path) -> anyhow::
                 let key = verity_content::slug_for_path(&rel).to_string();
                 docnos.insert(docno.clone(), key.clone());
                 // Verity titles a file without front matter or heading by its name.
-                docs.push(Doc { key, title: docno, text });
+                docs.push(Doc { key, title: docno, text, description: String::new() });
             }
             let queries = parse_trec_topics(&read("query-text.trec")?);
             let relevant = parse_qrels(&read("qrels")?, &docnos);
@@ -135,6 +136,28 @@ pub fn prepare(spec: Spec, repo: &Path, corpora: &Path, work: &Path) -> anyhow::
     }
 }
 
+/// Unpacks cpp-docs.tar.gz under `work`; returns its `docs` folder.
+fn unpack_cpp_docs(corpora: &Path, work: &Path) -> anyhow::Result<PathBuf> {
+    let archive = corpora.join("cpp-docs.tar.gz");
+    if !archive.is_file() {
+        bail!("{} not found (pass --corpora)", archive.display());
+    }
+    // The system `tar` saves a dependency; the archive is unpacked once per run.
+    let out = work.join("cpp-docs");
+    std::fs::create_dir_all(&out)?;
+    let status = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&out)
+        .status()
+        .context("running tar")?;
+    if !status.success() {
+        bail!("tar could not unpack {}", archive.display());
+    }
+    Ok(out.join("docs"))
+}
+
 fn scan_docs(folder: &Path) -> anyhow::Result<Vec<Doc>> {
     if !folder.is_dir() {
         bail!("{} is not a folder", folder.display());
@@ -143,7 +166,12 @@ fn scan_docs(folder: &Path) -> anyhow::Result<Vec<Doc>> {
     Ok(scan
         .files
         .into_iter()
-        .map(|f| Doc { key: f.slug.to_string(), text: markdown::to_text(&f.draft.body), title: f.draft.title })
+        .map(|f| Doc {
+            key: f.slug.to_string(),
+            text: markdown::to_text(&f.draft.body),
+            description: f.draft.extra.get("description").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+            title: f.draft.title,
+        })
         .collect())
 }
 
@@ -213,7 +241,7 @@ const SYLLABLES: [&str; 40] = [
 ];
 
 const STOP_WORDS: [&str; 12] = ["the", "of", "and", "to", "a", "in", "is", "for", "on", "with", "by", "that"];
-const COLLECTIONS: [&str; 12] = [
+pub const COLLECTIONS: [&str; 12] = [
     "engineering",
     "support",
     "finance",
@@ -341,7 +369,7 @@ fn generate_card(i: usize, vocab: &Vocabulary, tags: &Vocabulary, rng: &mut Rng)
     }
     front.push_str("---\n");
     let key = verity_content::slug_for_path(&rel).to_string();
-    let doc = Doc { key, text: markdown::to_text(&body), title };
+    let doc = Doc { key, text: markdown::to_text(&body), title, description: String::new() };
     (rel, format!("{front}{body}"), doc)
 }
 
@@ -356,6 +384,10 @@ mod tests {
         assert!("generated:0".parse::<Spec>().is_err());
         assert!("nope".parse::<Spec>().is_err());
         assert_eq!(Spec::Generated(5).to_string(), "generated:5");
+        assert_eq!("sentences:100000".parse::<Spec>(), Ok(Spec::Sentences(100_000)));
+        assert_eq!(Spec::Sentences(7).to_string(), "sentences:7");
+        assert!("sentences:0".parse::<Spec>().is_err());
+        assert!("other:5".parse::<Spec>().is_err());
     }
 
     #[test]

@@ -7,10 +7,13 @@
 //! `cargo run --release -p verity-bench -- --corpus all --pg-url postgres://…`
 
 mod corpus;
+mod known;
 mod peers;
 mod queries;
+mod raw_tantivy;
 mod report;
 mod rng;
+mod sentences;
 mod stats;
 mod verity;
 
@@ -35,7 +38,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 #[derive(Parser, Debug)]
 #[command(name = "verity-bench", about = "Benchmarks Verity against SQLite FTS5 and PostgreSQL full-text search")]
 struct Args {
-    /// Comma-separated: shipped, cpp-docs, vaswani, generated:N; or `all` (the README table).
+    /// Comma-separated: shipped, cpp-docs, vaswani, generated:N, sentences:N; or `all` (the README table).
     #[arg(long, default_value = "shipped")]
     corpus: String,
     /// Also run PostgreSQL full-text search (in a schema of its own, dropped afterwards).
@@ -68,6 +71,12 @@ struct Args {
     /// Skip FTS5 and PostgreSQL.
     #[arg(long)]
     no_peers: bool,
+    /// Skip the raw-tantivy peer (the engine alone, in-process).
+    #[arg(long)]
+    no_tantivy: bool,
+    /// Known-item queries per set (titles, descriptions) on cpp-docs; 0 skips them.
+    #[arg(long, default_value_t = 300)]
+    known_items: usize,
     /// Keep the scratch files (corpora, data dirs) afterwards.
     #[arg(long)]
     keep: bool,
@@ -165,7 +174,11 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     let (data_dir, log_dir) = (dir.join("data"), dir.join("logs"));
     std::fs::create_dir_all(&log_dir)?;
     let corpus = corpus::prepare(spec, repo, &args.corpora, dir)?;
-    let queries = queries::generate(&corpus.docs, args.queries, 7);
+    let queries = match spec {
+        Spec::Sentences(_) => queries::generate_sentences(&corpus.docs, args.queries, 7),
+        _ => queries::generate(&corpus.docs, args.queries, 7),
+    };
+    let known_items = if spec == Spec::CppDocs { known::sets(&corpus.docs, args.known_items, 11) } else { Vec::new() };
     // Kept with the scratch files (`--keep`), to replay a class against a binary by hand.
     let listing: String = queries.iter().map(|q| format!("{}\t{}\n", q.class.name(), q.text)).collect();
     std::fs::write(dir.join("queries.tsv"), listing)?;
@@ -190,6 +203,10 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     if let Some(judged) = &corpus.judged {
         quality.push(judge("verity (HTTP)", judged, |q| Ok(client.search(q, 1000)?.keys))?);
     }
+    let mut known = Vec::new();
+    for set in &known_items {
+        known.push(known::measure("verity (HTTP)", set, |q| Ok(client.search(q, known::TOP)?.keys))?);
+    }
     server.stop()?;
 
     let (index, _) = SearchIndex::open(&data_dir.join("index"))?;
@@ -203,16 +220,36 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
     drop(index);
 
     let mut peers = Vec::new();
+    let mut measured = Measured { latency: &mut latency, quality: &mut quality, known: &mut known };
+    if !args.no_tantivy {
+        eprintln!("   raw tantivy");
+        let (raw, built) = raw_tantivy::RawIndex::build(&dir.join("tantivy"), &corpus.docs)?;
+        eprintln!(
+            "   {} cards/s on one thread, {} segments",
+            (corpus.docs.len() as f64 / built.seconds) as u64,
+            raw.segments()
+        );
+        peers.push(PeerBuild { engine: "tantivy".into(), seconds: built.seconds, mib: built.bytes as f64 / MIB });
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        run_peer(raw.engine(1)?, &corpus, &queries, &known_items, args.rounds, &mut measured)?;
+        if threads > 1 {
+            let mut all = raw.engine(threads)?;
+            let name = all.name();
+            measured.latency.extend(time_classes(name, &queries, args.rounds, |q| {
+                all.search(q.class, &q.text, 10, false).map(|_| ())
+            }));
+        }
+    }
     if !args.no_peers {
         eprintln!("   FTS5");
         let (fts, built) = peers::Fts5::build(&dir.join("fts5.db"), &corpus.docs)?;
         peers.push(PeerBuild { engine: "fts5".into(), seconds: built.seconds, mib: built.bytes as f64 / MIB });
-        run_peer(fts, &corpus, &queries, args.rounds, &mut latency, &mut quality)?;
+        run_peer(fts, &corpus, &queries, &known_items, args.rounds, &mut measured)?;
         if let Some(url) = &args.pg_url {
             eprintln!("   PostgreSQL");
             let (pg, built) = peers::Postgres::build(url, &corpus.docs)?;
             peers.push(PeerBuild { engine: "postgres".into(), seconds: built.seconds, mib: built.bytes as f64 / MIB });
-            run_peer(pg, &corpus, &queries, args.rounds, &mut latency, &mut quality)?;
+            run_peer(pg, &corpus, &queries, &known_items, args.rounds, &mut measured)?;
         }
     }
 
@@ -233,24 +270,35 @@ fn run_corpus(spec: Spec, args: &Args, repo: &Path, dir: &Path) -> anyhow::Resul
         load,
         latency,
         quality,
+        known_items: known,
         peers,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(result)
 }
 
+/// Where a corpus's measurements go.
+struct Measured<'a> {
+    latency: &'a mut Vec<Latency>,
+    quality: &'a mut Vec<Quality>,
+    known: &'a mut Vec<known::KnownItemResult>,
+}
+
 fn run_peer(
     mut engine: impl Engine,
     corpus: &Corpus,
     queries: &[Query],
+    known_items: &[known::KnownItems],
     rounds: usize,
-    latency: &mut Vec<Latency>,
-    quality: &mut Vec<Quality>,
+    out: &mut Measured,
 ) -> anyhow::Result<()> {
     let name = engine.name();
-    latency.extend(time_classes(name, queries, rounds, |q| engine.search(q.class, &q.text, 10, true).map(|_| ())));
+    out.latency.extend(time_classes(name, queries, rounds, |q| engine.search(q.class, &q.text, 10, true).map(|_| ())));
     if let Some(judged) = &corpus.judged {
-        quality.push(judge(name, judged, |q| engine.search(Class::MultiWord, q, 1000, false))?);
+        out.quality.push(judge(name, judged, |q| engine.search(Class::MultiWord, q, 1000, false))?);
+    }
+    for set in known_items {
+        out.known.push(known::measure(name, set, |q| engine.search(Class::Title, q, known::TOP, false))?);
     }
     Ok(())
 }
@@ -275,6 +323,9 @@ fn time_classes(
     let mut out = Vec::new();
     for class in Class::ALL {
         let qs: Vec<&Query> = queries.iter().filter(|q| q.class == class).collect();
+        if qs.is_empty() {
+            continue;
+        }
         let mut errors = 0;
         for q in &qs {
             if search(q).is_err() {

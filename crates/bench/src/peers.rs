@@ -219,8 +219,18 @@ mod tests {
     fn fts5_is_compiled_in_and_ranks() {
         let path = std::env::temp_dir().join(format!("verity-bench-fts5-{}.db", std::process::id()));
         let docs = vec![
-            Doc { key: "a".into(), title: "Deploys".into(), text: "how to deploy the payments service".into() },
-            Doc { key: "b".into(), title: "Holidays".into(), text: "public holidays by country".into() },
+            Doc {
+                key: "a".into(),
+                title: "Deploys".into(),
+                text: "how to deploy the payments service".into(),
+                description: String::new(),
+            },
+            Doc {
+                key: "b".into(),
+                title: "Holidays".into(),
+                text: "public holidays by country".into(),
+                description: String::new(),
+            },
         ];
         let (mut fts, built) = Fts5::build(&path, &docs).unwrap();
         assert!(built.bytes > 0);

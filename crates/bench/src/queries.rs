@@ -17,10 +17,17 @@ pub enum Class {
     Phrase,
     Prefix,
     Typo,
+    /// A card's title as it is written (the `sentences` corpus).
+    Title,
 }
 
 impl Class {
-    pub const ALL: [Class; 5] = [Class::OneWord, Class::MultiWord, Class::Phrase, Class::Prefix, Class::Typo];
+    pub const ALL: [Class; 6] =
+        [Class::OneWord, Class::MultiWord, Class::Phrase, Class::Prefix, Class::Typo, Class::Title];
+    /// What `generate` draws (every corpus but `sentences`).
+    pub const GENERATED: [Class; 5] = [Class::OneWord, Class::MultiWord, Class::Phrase, Class::Prefix, Class::Typo];
+    /// What `generate_sentences` draws: one word, two words, a title, a three-word phrase.
+    pub const SENTENCES: [Class; 4] = [Class::OneWord, Class::MultiWord, Class::Title, Class::Phrase];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -29,6 +36,7 @@ impl Class {
             Class::Phrase => "phrase",
             Class::Prefix => "prefix",
             Class::Typo => "typo",
+            Class::Title => "title",
         }
     }
 }
@@ -73,7 +81,7 @@ pub fn generate(docs: &[Doc], per_class: usize, seed: u64) -> Vec<Query> {
         }
     }
     let mut out = Vec::new();
-    for class in Class::ALL {
+    for class in Class::GENERATED {
         let mut seen = HashSet::new();
         for _ in 0..per_class * 50 {
             if seen.len() >= per_class {
@@ -141,7 +149,50 @@ fn make(class: Class, ws: &[String], known: &HashSet<String>, rng: &mut Rng) -> 
             let typo = misspell(word, rng);
             (!known.contains(&typo)).then_some(typo)
         }
+        Class::Title => None,
     }
+}
+
+/// The `sentences` corpus's four kinds, `per_class` each, as the issue measured them:
+/// one content word of a card, two of them, a card's title as written, and three words
+/// standing side by side in a card's body as a quoted phrase (common words included).
+pub fn generate_sentences(docs: &[Doc], per_class: usize, seed: u64) -> Vec<Query> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for class in Class::SENTENCES {
+        let mut seen = HashSet::new();
+        for _ in 0..per_class * 50 {
+            if seen.len() >= per_class {
+                break;
+            }
+            let Some(doc) = rng.pick(docs) else { break };
+            let text = match class {
+                Class::Title => Some(doc.title.clone()),
+                Class::Phrase => {
+                    let ws: Vec<&str> = doc.text.split_whitespace().collect();
+                    let triples: Vec<&[&str]> = ws
+                        .windows(3)
+                        .filter(|t| t.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic())))
+                        .collect();
+                    rng.pick(&triples).map(|t| format!("\"{}\"", t.join(" ").to_ascii_lowercase()))
+                }
+                Class::MultiWord => {
+                    let content: Vec<String> =
+                        words(&doc.text).into_iter().filter(|w| w.len() >= 4 && !is_stop(w)).collect();
+                    let a = rng.pick(&content).cloned();
+                    let b = rng.pick(&content).cloned();
+                    a.zip(b).filter(|(a, b)| a != b).map(|(a, b)| format!("{a} {b}"))
+                }
+                _ => make(class, &words(&doc.text), &HashSet::new(), &mut rng),
+            };
+            if let Some(text) = text
+                && seen.insert(text.clone())
+            {
+                out.push(Query { class, text });
+            }
+        }
+    }
+    out
 }
 
 /// One slip of the finger inside the word: two letters swapped, one dropped or one doubled.
@@ -207,7 +258,7 @@ mod tests {
     use super::*;
 
     fn doc(text: &str) -> Doc {
-        Doc { key: "k".into(), title: "Release checklist".into(), text: text.into() }
+        Doc { key: "k".into(), title: "Release checklist".into(), text: text.into(), description: String::new() }
     }
 
     #[test]
@@ -218,11 +269,38 @@ mod tests {
         ];
         let a = generate(&docs, 3, 9);
         assert_eq!(a, generate(&docs, 3, 9));
-        for class in Class::ALL {
+        for class in Class::GENERATED {
             assert!(a.iter().any(|q| q.class == class), "no {class:?} query in {a:?}");
         }
         for q in a.iter().filter(|q| q.class == Class::Phrase) {
             assert!(q.text.starts_with('"') && q.text.ends_with('"'));
+        }
+    }
+
+    #[test]
+    fn sentence_queries_are_the_four_kinds_and_repeat_for_a_seed() {
+        let docs = vec![
+            doc("The compiler found a deprecated function in your code. Use the secure version instead."),
+            doc("A lambda expression defines an anonymous function object where it is used."),
+        ];
+        let a = generate_sentences(&docs, 4, 3);
+        assert_eq!(a, generate_sentences(&docs, 4, 3));
+        for class in Class::SENTENCES {
+            assert!(a.iter().any(|q| q.class == class), "no {class:?} query in {a:?}");
+        }
+        for q in &a {
+            let n = q.text.split_whitespace().count();
+            match q.class {
+                Class::OneWord => assert_eq!(n, 1),
+                Class::MultiWord => assert_eq!(n, 2),
+                Class::Title => assert_eq!(q.text, "Release checklist"),
+                Class::Phrase => {
+                    assert_eq!(n, 3);
+                    let inner = q.text.trim_matches('"');
+                    assert!(docs.iter().any(|d| d.text.to_ascii_lowercase().contains(inner)), "{inner}");
+                }
+                _ => panic!("{q:?}"),
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::known::KnownItemResult;
 use crate::queries::Class;
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +63,8 @@ pub struct CorpusResult {
     pub load: Load,
     pub latency: Vec<Latency>,
     pub quality: Vec<Quality>,
+    /// Known-item queries (cpp-docs): the named page in the top 3.
+    pub known_items: Vec<KnownItemResult>,
     pub peers: Vec<PeerBuild>,
 }
 
@@ -80,6 +83,16 @@ fn find<'a>(r: &'a CorpusResult, engine: &str, class: Class) -> Option<&'a Laten
 fn pair(l: Option<&Latency>) -> String {
     match l {
         Some(l) if l.samples > 0 => format!("{:.2} / {:.2}", l.p50_ms, l.p99_ms),
+        _ => "–".into(),
+    }
+}
+
+/// How many times the engine alone Verity takes, at the median and at p99.
+fn over_engine(verity: Option<&Latency>, engine: Option<&Latency>) -> String {
+    match (verity, engine) {
+        (Some(v), Some(e)) if v.samples > 0 && e.samples > 0 && e.p50_ms > 0.0 && e.p99_ms > 0.0 => {
+            format!("{:.1}× / {:.1}×", v.p50_ms / e.p50_ms, v.p99_ms / e.p99_ms)
+        }
         _ => "–".into(),
     }
 }
@@ -121,6 +134,34 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     s.push_str(
+        "\nThe engine alone: the same cards and queries in a plain tantivy index (Verity's analyzer, default BM25), \
+         top 10 and the exact count, in-process, on one thread and on all cores; p50 / p99 in ms. \
+         The ratios divide Verity's p50 and p99 by those of tantivy on all cores (Verity's searches use all cores too).\n\n\
+         | corpus | query class | tantivy, 1 thread | tantivy, all cores | Verity in-process | Verity HTTP | in-process ÷ tantivy | HTTP ÷ tantivy |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for r in &report.results {
+        for class in Class::ALL {
+            let (http, local) = (find(r, "verity-http", class), find(r, "verity-in-process", class));
+            let (one, all) = (find(r, "tantivy-1-thread", class), find(r, "tantivy-all-threads", class));
+            if one.is_none() || local.is_none() {
+                continue;
+            }
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.corpus,
+                class.name(),
+                pair(one),
+                pair(all),
+                pair(local),
+                pair(http),
+                over_engine(local, all.or(one)),
+                over_engine(http, all.or(one)),
+            );
+        }
+    }
+    s.push_str(
         "\nSearch latency, p50 / p99 in ms (top 10 with snippets; Verity also counts facets). \
          The ratios divide each peer's median by Verity's in-process median (above 1× = Verity is faster).\n\n\
          | corpus | query class | Verity HTTP | Verity in-process | FTS5 | PostgreSQL | FTS5 ÷ Verity | PostgreSQL ÷ Verity |\n\
@@ -129,6 +170,9 @@ pub fn markdown(report: &Report) -> String {
     for r in &report.results {
         for class in Class::ALL {
             let (http, local) = (find(r, "verity-http", class), find(r, "verity-in-process", class));
+            if http.is_none() && local.is_none() {
+                continue;
+            }
             let (fts, pg) = (find(r, "fts5", class), find(r, "postgres", class));
             let _ = writeln!(
                 s,
@@ -151,6 +195,16 @@ pub fn markdown(report: &Report) -> String {
             for p in &r.peers {
                 let _ = writeln!(s, "| {} | {} | {:.1} s | {:.1} MiB |", r.corpus, p.engine, p.seconds, p.mib);
             }
+        }
+    }
+    for r in report.results.iter().filter(|r| !r.known_items.is_empty()) {
+        let _ = writeln!(
+            s,
+            "\nKnown items on {}: a page's title or description typed in whole, found in the top 3:\n\n| engine | set | queries | in the top 3 |\n| --- | --- | ---: | ---: |",
+            r.corpus
+        );
+        for k in &r.known_items {
+            let _ = writeln!(s, "| {} | {} | {} | {:.3} |", k.engine, k.set, k.queries, k.rate);
         }
     }
     for r in report.results.iter().filter(|r| !r.quality.is_empty()) {
@@ -203,12 +257,21 @@ mod tests {
                 p50_ms: 1.0,
                 p99_ms: 2.0,
             },
-            latency: vec![lat("verity-in-process", 0.5), lat("fts5", 1.0)],
+            latency: vec![lat("verity-in-process", 0.5), lat("fts5", 1.0), lat("tantivy-1-thread", 0.25)],
             quality: vec![Quality { engine: "fts5".into(), queries: 2, map: 0.25, ndcg_at_10: 0.5 }],
+            known_items: vec![KnownItemResult {
+                engine: "fts5".into(),
+                set: "titles".into(),
+                queries: 4,
+                found_in_top_3: 3,
+                rate: 0.75,
+            }],
             peers: vec![],
         };
         let md = markdown(&Report { machine: "m".into(), date: "d".into(), command: "c".into(), results: vec![r] });
         assert!(md.contains("| shipped | one-word | – | 0.50 / 1.00 | 1.00 / 2.00 | – | 2.0× | – |"), "{md}");
         assert!(md.contains("| fts5 | 0.2500 | 0.5000 |"));
+        assert!(md.contains("| shipped | one-word | 0.25 / 0.50 | – | 0.50 / 1.00 | – | 2.0× / 2.0× | – |"), "{md}");
+        assert!(md.contains("| fts5 | titles | 4 | 0.750 |"), "{md}");
     }
 }

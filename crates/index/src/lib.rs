@@ -32,6 +32,12 @@ pub use inventory::{IndexedCard, Inventory};
 pub use search::{Facets, Hit, SearchRequest, SearchResults};
 pub use writer::Writer;
 
+/// How Verity splits, folds and stems the English fields, for a peer that should read
+/// text the same way (the benchmark's raw-tantivy index).
+pub fn english_analyzer() -> tantivy::tokenizer::TextAnalyzer {
+    schema::english()
+}
+
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
