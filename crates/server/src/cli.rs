@@ -20,8 +20,11 @@ use crate::import::{self, Source};
 use crate::indexer;
 use crate::site::{self, Site};
 
+/// `verity --version`: the release and the git revision it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("VERITY_GIT_REVISION"), ")");
+
 #[derive(Parser)]
-#[command(name = "verity", version, about = "A knowledge base of short, verified Markdown cards")]
+#[command(name = "verity", version = VERSION, about = "A knowledge base of short, verified Markdown cards")]
 pub struct Cli {
     #[command(flatten)]
     pub data: DataArgs,

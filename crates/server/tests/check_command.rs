@@ -1,5 +1,6 @@
-//! `verity check` as people run it: its exit codes and output, beside a running server
-//! and with the server stopped. (The comparisons themselves are tested in `check/tests.rs`.)
+//! The one-off commands as people run them: `verity check` (its exit codes and output,
+//! beside a running server and with the server stopped; the comparisons themselves are
+//! tested in `check/tests.rs`) and `verity --version`.
 
 mod support;
 
@@ -59,4 +60,18 @@ fn check_without_a_database_says_so_and_creates_nothing() {
     assert_eq!(code, Some(1));
     assert!(report.contains("no database in"), "{report}");
     assert!(!site.data_dir().exists(), "check created the data dir");
+}
+
+#[test]
+fn version_names_the_release_and_the_git_revision_it_was_built_from() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verity")).arg("--version").output().unwrap();
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(said.starts_with(&format!("verity {} (git ", env!("CARGO_PKG_VERSION"))), "{said}");
+    // Built in a checkout (as the tests are): the revision is HEAD's.
+    let head = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output();
+    if let Some(head) = head.ok().filter(|h| h.status.success()) {
+        let head = String::from_utf8(head.stdout).unwrap();
+        assert!(said.contains(&format!("(git {})", head.trim())), "{said} is not HEAD {head}");
+    }
 }
