@@ -10,6 +10,7 @@ use verity_core::verification::DueTimes;
 use verity_core::{Interval, Slug, Status, VerificationState};
 
 use crate::schema::{card_links, card_revisions, card_tags, cards, collections, verifications};
+use crate::status::status_in;
 use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db, unique_row};
 
 /// The head of a card, with its collection's slug and its tags.
@@ -510,7 +511,7 @@ type Filtered<'a> = diesel::dsl::IntoBoxed<
 >;
 
 /// Live cards matching the query's filters; the status filter compares the stored due
-/// times with `now`, the same rule as [`verity_core::verification::status_at`].
+/// times with `now` ([`crate::status`]).
 fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     let mut q = cards::table.inner_join(collections::table).filter(cards::archived_at.is_null()).into_boxed();
     if let Some(collection) = &query.collection {
@@ -519,16 +520,9 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     if !query.hidden_collections.is_empty() {
         q = q.filter(cards::collection_id.ne_all(&query.hidden_collections));
     }
-    let now = to_db(now);
-    q = match query.status {
-        None => q,
-        Some(Status::Unverified) => q.filter(cards::trusted.eq(0)),
-        Some(Status::Verified) => q.filter(cards::trusted.eq(1).and(cards::due_soon_at.gt(now))),
-        Some(Status::DueSoon) => {
-            q.filter(cards::trusted.eq(1).and(cards::due_soon_at.le(now)).and(cards::due_at.gt(now)))
-        }
-        Some(Status::Stale) => q.filter(cards::trusted.eq(1).and(cards::due_at.le(now))),
-    };
+    if let Some(status) = query.status {
+        q = q.filter(status_in(&[status], now));
+    }
     q
 }
 
