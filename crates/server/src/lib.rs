@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod blocking;
 pub mod check;
 pub mod cli;
 pub mod csrf;
