@@ -193,11 +193,91 @@ impl VerificationState {
 /// The status for stored due times (`None` = unverified); the one rule shared by
 /// cards, the store's filters and the index's filters and facets.
 pub fn status_at(due: Option<DueTimes>, now: DateTime<Utc>) -> Status {
+    status_on(due.map(|d| (d.due_soon_at, d.due_at)), now)
+}
+
+/// [`status_at`] on any kind of instant, `due` being `(due_soon_at, due_at)`: the index
+/// asks it of whole-second timestamps.
+pub fn status_on<T: PartialOrd>(due: Option<(T, T)>, now: T) -> Status {
     match due {
         None => Status::Unverified,
-        Some(d) if now >= d.due_at => Status::Stale,
-        Some(d) if now >= d.due_soon_at => Status::DueSoon,
+        Some((_, due_at)) if now >= due_at => Status::Stale,
+        Some((due_soon_at, _)) if now >= due_soon_at => Status::DueSoon,
         Some(_) => Status::Verified,
+    }
+}
+
+/// One of the two instants at which a trusted card's status changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    DueSoonAt,
+    DueAt,
+}
+
+impl Boundary {
+    /// This boundary's instant among a card's `(due_soon_at, due_at)`.
+    pub fn of<T>(self, (due_soon_at, due_at): (T, T)) -> T {
+        match self {
+            Boundary::DueSoonAt => due_soon_at,
+            Boundary::DueAt => due_at,
+        }
+    }
+}
+
+/// The rule of [`status_at`] as a condition on the stored columns, for a database or an
+/// index to filter by without computing any status: a card has a status at `now` exactly
+/// when it meets one of [`conditions`] for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// The card is not trusted: it has no due times.
+    Untrusted,
+    /// The card is trusted, `now` has reached `reached` (if any) and not `not_reached`
+    /// (if any).
+    Trusted { reached: Option<Boundary>, not_reached: Option<Boundary> },
+}
+
+/// A trusted card's statuses in the order time moves through them, and the boundaries
+/// between them: `TIMELINE[i]` holds from `BOUNDARIES[i - 1]` until `BOUNDARIES[i]`.
+const TIMELINE: [Status; 3] = [Status::Verified, Status::DueSoon, Status::Stale];
+const BOUNDARIES: [Boundary; 2] = [Boundary::DueSoonAt, Boundary::DueAt];
+
+/// The conditions a card meets exactly when its status is one of `statuses`; neighbours on
+/// the timeline share one condition (due soon or stale: trusted and past `due_soon_at`).
+/// No condition at all for no status.
+pub fn conditions(statuses: &[Status]) -> Vec<Condition> {
+    let mut out = Vec::new();
+    if statuses.contains(&Status::Unverified) {
+        out.push(Condition::Untrusted);
+    }
+    let mut i = 0;
+    while i < TIMELINE.len() {
+        if !statuses.contains(&TIMELINE[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < TIMELINE.len() && statuses.contains(&TIMELINE[i + 1]) {
+            i += 1;
+        }
+        let reached = start.checked_sub(1).map(|b| BOUNDARIES[b]);
+        let not_reached = BOUNDARIES.get(i).copied();
+        out.push(Condition::Trusted { reached, not_reached });
+        i += 1;
+    }
+    out
+}
+
+impl Condition {
+    /// Whether a card with `due` (`(due_soon_at, due_at)`, `None` when not trusted) meets
+    /// this condition at `now`: what a filter built from it must select.
+    pub fn holds<T: PartialOrd + Copy>(self, due: Option<(T, T)>, now: T) -> bool {
+        match (self, due) {
+            (Condition::Untrusted, due) => due.is_none(),
+            (Condition::Trusted { .. }, None) => false,
+            (Condition::Trusted { reached, not_reached }, Some(due)) => {
+                reached.is_none_or(|b| now >= b.of(due)) && not_reached.is_none_or(|b| now < b.of(due))
+            }
+        }
     }
 }
 
@@ -277,6 +357,62 @@ mod tests {
             trusted: true,
         };
         assert_eq!(s.status(at(2026, 1, 1)), Status::Verified);
+    }
+
+    /// Every set of statuses, as the filters may ask for them.
+    fn status_sets() -> impl Iterator<Item = Vec<Status>> {
+        (0..16u8).map(|bits| {
+            Status::ALL.into_iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, s)| s).collect()
+        })
+    }
+
+    #[test]
+    fn neighbours_on_the_timeline_share_one_condition() {
+        use Boundary::*;
+        assert_eq!(conditions(&[]), Vec::<Condition>::new());
+        assert_eq!(conditions(&[Status::Unverified]), vec![Condition::Untrusted]);
+        assert_eq!(
+            conditions(&[Status::DueSoon, Status::Stale]),
+            vec![Condition::Trusted { reached: Some(DueSoonAt), not_reached: None }]
+        );
+        assert_eq!(
+            conditions(&[Status::Verified, Status::Stale]),
+            vec![
+                Condition::Trusted { reached: None, not_reached: Some(DueSoonAt) },
+                Condition::Trusted { reached: Some(DueAt), not_reached: None },
+            ]
+        );
+        assert_eq!(conditions(&Status::ALL).len(), 2, "untrusted, or trusted whatever the time");
+    }
+
+    proptest::proptest! {
+        /// The conditions select exactly the cards `status_at` gives one of the statuses,
+        /// for every set of statuses, at instants around and on the boundaries.
+        #[test]
+        fn conditions_select_exactly_the_statuses_status_at_gives(
+            verified_at in -1_000_000_000i64..4_000_000_000,
+            days in 1u32..=3650,
+            trusted in proptest::bool::ANY,
+            offset in -400i64 * 86_400..4000 * 86_400,
+            on_boundary in 0u8..4,
+        ) {
+            let state = VerificationState {
+                verified_at: DateTime::from_timestamp(verified_at, 0),
+                interval: Interval::days(days).unwrap(),
+                trusted,
+            };
+            let due = state.due_times();
+            let now = match (on_boundary, due) {
+                (1, Some(d)) => d.due_soon_at,
+                (2, Some(d)) => d.due_at,
+                _ => DateTime::from_timestamp(verified_at + offset, 0).unwrap(),
+            };
+            let status = status_at(due, now);
+            for set in status_sets() {
+                let selected = conditions(&set).iter().any(|c| c.holds(due.map(|d| (d.due_soon_at, d.due_at)), now));
+                proptest::prop_assert_eq!(selected, set.contains(&status), "{:?} at {} for {:?}", due, now, set);
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Accounts, groups, collection access and personal API tokens: the admin side of who may
-//! do what. Like `service`, everything here is synchronous and runs inside `web::block`.
+//! do what. Like `service`, everything here is synchronous and runs inside `blocking::block`.
 
 use verity_core::role::Level;
 use verity_core::{Role, Slug};

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use verity_store::tokens::{self, ApiToken, Scope};
 use verity_store::users::{self, User};
 
+use crate::blocking;
 use crate::error::ApiError;
 use crate::scopes;
 use crate::state::AppState;
@@ -201,7 +202,7 @@ pub async fn sign_in(
     let found = {
         let _slot = state.limiter.hashing_slot().await?;
         let (st, name) = (state.clone(), username.clone());
-        web::block(move || authenticate(&st, &name, &password)).await??
+        blocking::block(move || authenticate(&st, &name, &password)).await??
     };
     match found {
         Some(user) => {
@@ -247,7 +248,7 @@ pub async fn change_password(
     let current_ok = {
         let _slot = state.limiter.hashing_slot().await?;
         let (st, name) = (state.clone(), username.clone());
-        web::block(move || -> Result<bool, ApiError> {
+        blocking::block(move || -> Result<bool, ApiError> {
             if let Some(current) = current_password.filter(|_| own)
                 && authenticate(&st, &name, &current)?.is_none()
             {
@@ -351,7 +352,7 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<(User, Credential
     }
     let claims = state.tokens.verify(&token)?;
     let revoked = ApiError::Unauthorized("the token has been revoked; sign in again");
-    let (user, signed_out) = web::block({
+    let (user, signed_out) = blocking::block({
         let (state, jti) = (state.clone(), claims.jti.clone());
         move || {
             state.store.read(|c| -> verity_store::Result<_> {
@@ -407,7 +408,7 @@ async fn api_token_user(
     let hash = hash_api_token(token);
     let now = state.clock.now();
     let st = state.clone();
-    let found = web::block(move || {
+    let found = blocking::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             let Some(t) = tokens::find_live(c, &hash)? else { return Ok(None) };
             Ok(users::by_id(c, t.user_id)?.map(|u| (u, t)))
@@ -448,7 +449,7 @@ async fn touch_token(state: web::Data<AppState>, t: &ApiToken) -> Result<(), Api
         return Ok(());
     }
     let id = t.id;
-    web::block(move || state.store.write(|c| tokens::touch(c, id, now))).await??;
+    blocking::block(move || state.store.write(|c| tokens::touch(c, id, now))).await??;
     Ok(())
 }
 
@@ -461,7 +462,7 @@ pub async fn revoke_current_session(state: &web::Data<AppState>, req: &HttpReque
     };
     let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or_else(chrono::Utc::now);
     let st = state.clone();
-    web::block(move || st.store.write(|c| tokens::revoke_session(c, &jti, expires_at))).await??;
+    blocking::block(move || st.store.write(|c| tokens::revoke_session(c, &jti, expires_at))).await??;
     Ok(())
 }
 
@@ -525,7 +526,7 @@ async fn nav_for(req: &HttpRequest, user: User) -> Result<Nav, ApiError> {
     let state = state_of(req)?;
     let now = state.clock.now();
     let csrf = req.cookie(COOKIE).map(|c| state.tokens.csrf_for(c.value())).unwrap_or_default();
-    web::block(move || {
+    blocking::block(move || {
         state.store.read(|c| -> Result<Nav, ApiError> {
             let hidden = crate::access::Access::load(c, &user)?.hidden_ids();
             let names = crate::service::verifier_names(c, &user)?;

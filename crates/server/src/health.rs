@@ -92,7 +92,7 @@ pub async fn for_user(
 ) -> Result<Health, crate::error::ApiError> {
     let (st, user) = (state.clone(), user.clone());
     let now = state.clock.now();
-    actix_web::web::block(move || -> Result<Health, crate::error::ApiError> {
+    crate::blocking::block(move || -> Result<Health, crate::error::ApiError> {
         let access = st.store.read(|c| crate::access::Access::load(c, &user))?;
         let hidden = access.hidden_slugs();
         let mut health = compute(&st.store, now, &hidden)?;

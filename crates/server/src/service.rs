@@ -1,6 +1,6 @@
 //! The write path: the only code that changes cards. Each function validates, runs one
 //! database transaction (which appends to the change log), then wakes the indexer.
-//! Everything here is synchronous; handlers run it inside `web::block`.
+//! Everything here is synchronous; handlers run it inside `blocking::block`.
 
 use verity_core::role::Level;
 use verity_core::{Interval, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, Role, Slug, normalize_tags};

@@ -10,6 +10,7 @@ use verity_core::verification::DueTimes;
 use verity_core::{Interval, Slug, Status, VerificationState};
 
 use crate::schema::{card_links, card_revisions, card_tags, cards, collections, verifications};
+use crate::status::status_in;
 use crate::{DbConnection, MultiBackend, Result, StoreError, changes, from_db, to_db, unique_row};
 
 /// The head of a card, with its collection's slug and its tags.
@@ -68,7 +69,6 @@ struct CardRow {
     slug: String,
     collection_id: i64,
     title: String,
-    body: String,
     owner: Option<String>,
     verifier: Option<String>,
     verify_every_days: i32,
@@ -86,67 +86,10 @@ struct CardRow {
     source_hash: Option<String>,
     source_rev: Option<i32>,
     sync_conflict: i32,
-}
-
-/// A card's row without its body, for lists that never show it (a body may be 2 MB).
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = cards)]
-struct CardSummaryRow {
-    id: i64,
-    slug: String,
-    collection_id: i64,
-    title: String,
-    owner: Option<String>,
-    verifier: Option<String>,
-    verify_every_days: i32,
-    verified_at: Option<NaiveDateTime>,
-    verified_by: Option<String>,
-    verified_rev: Option<i32>,
-    trusted: i32,
-    head_rev: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    updated_by: String,
-    source_path: Option<String>,
-    extra: String,
-    archived_at: Option<NaiveDateTime>,
-    source_hash: Option<String>,
-    source_rev: Option<i32>,
-    sync_conflict: i32,
-}
-
-impl CardSummaryRow {
-    /// The full row with an empty body.
-    fn without_body(self) -> CardRow {
-        CardRow {
-            id: self.id,
-            slug: self.slug,
-            collection_id: self.collection_id,
-            title: self.title,
-            body: String::new(),
-            owner: self.owner,
-            verifier: self.verifier,
-            verify_every_days: self.verify_every_days,
-            verified_at: self.verified_at,
-            verified_by: self.verified_by,
-            verified_rev: self.verified_rev,
-            trusted: self.trusted,
-            head_rev: self.head_rev,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            updated_by: self.updated_by,
-            source_path: self.source_path,
-            extra: self.extra,
-            archived_at: self.archived_at,
-            source_hash: self.source_hash,
-            source_rev: self.source_rev,
-            sync_conflict: self.sync_conflict,
-        }
-    }
 }
 
 impl CardRow {
-    fn into_card(self, collection: String, tags: Vec<String>) -> Result<Card> {
+    fn into_card(self, body: String, collection: String, tags: Vec<String>) -> Result<Card> {
         let interval =
             u32::try_from(self.verify_every_days).ok().and_then(|d| Interval::days(d).ok()).ok_or_else(|| {
                 StoreError::Corrupt(format!("card `{}` has interval {}", self.slug, self.verify_every_days))
@@ -157,7 +100,7 @@ impl CardRow {
             collection,
             collection_id: self.collection_id,
             title: self.title,
-            body: self.body,
+            body,
             tags,
             owner: self.owner,
             verifier: self.verifier,
@@ -475,8 +418,8 @@ pub(crate) fn record_verification(
 }
 
 /// Loads full cards for rows, with their collection slugs and tags, in two more queries.
-fn assemble(conn: &mut DbConnection, rows: Vec<(CardRow, String)>) -> Result<Vec<Card>> {
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+fn assemble(conn: &mut DbConnection, rows: Vec<(CardRow, String, String)>) -> Result<Vec<Card>> {
+    let ids: Vec<i64> = rows.iter().map(|(r, _, _)| r.id).collect();
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     // Bounded IN lists keep every backend's parameter limit happy.
     for chunk in ids.chunks(500) {
@@ -490,17 +433,20 @@ fn assemble(conn: &mut DbConnection, rows: Vec<(CardRow, String)>) -> Result<Vec
         }
     }
     rows.into_iter()
-        .map(|(row, collection)| {
+        .map(|(row, body, collection)| {
             let card_tags = tags.remove(&row.id).unwrap_or_default();
-            row.into_card(collection, card_tags)
+            row.into_card(body, collection, card_tags)
         })
         .collect()
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Card> {
     let query = cards::table.inner_join(collections::table).filter(cards::id.eq(id));
-    let row = unique_row::<_, (CardRow, String)>(query.select((CardRow::as_select(), collections::slug)), conn)?
-        .ok_or_else(|| StoreError::NotFound(format!("card {id}")))?;
+    let row = unique_row::<_, (CardRow, String, String)>(
+        query.select((CardRow::as_select(), cards::body, collections::slug)),
+        conn,
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("card {id}")))?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 
@@ -522,8 +468,8 @@ pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Card>> {
             cards::table
                 .inner_join(collections::table)
                 .filter(cards::id.eq_any(chunk))
-                .select((CardRow::as_select(), collections::slug))
-                .load::<(CardRow, String)>(conn)?,
+                .select((CardRow::as_select(), cards::body, collections::slug))
+                .load::<(CardRow, String, String)>(conn)?,
         );
     }
     assemble(conn, rows)
@@ -565,7 +511,7 @@ type Filtered<'a> = diesel::dsl::IntoBoxed<
 >;
 
 /// Live cards matching the query's filters; the status filter compares the stored due
-/// times with `now`, the same rule as [`verity_core::verification::status_at`].
+/// times with `now` ([`crate::status`]).
 fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     let mut q = cards::table.inner_join(collections::table).filter(cards::archived_at.is_null()).into_boxed();
     if let Some(collection) = &query.collection {
@@ -574,16 +520,9 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
     if !query.hidden_collections.is_empty() {
         q = q.filter(cards::collection_id.ne_all(&query.hidden_collections));
     }
-    let now = to_db(now);
-    q = match query.status {
-        None => q,
-        Some(Status::Unverified) => q.filter(cards::trusted.eq(0)),
-        Some(Status::Verified) => q.filter(cards::trusted.eq(1).and(cards::due_soon_at.gt(now))),
-        Some(Status::DueSoon) => {
-            q.filter(cards::trusted.eq(1).and(cards::due_soon_at.le(now)).and(cards::due_at.gt(now)))
-        }
-        Some(Status::Stale) => q.filter(cards::trusted.eq(1).and(cards::due_at.le(now))),
-    };
+    if let Some(status) = query.status {
+        q = q.filter(status_in(&[status], now));
+    }
     q
 }
 
@@ -591,14 +530,14 @@ fn filtered<'a>(query: &'a ListQuery, now: DateTime<Utc>) -> Filtered<'a> {
 /// the cards come without one (`body` is empty).
 pub fn list(conn: &mut DbConnection, query: &ListQuery, now: DateTime<Utc>) -> Result<(i64, Vec<Card>)> {
     let total: i64 = filtered(query, now).count().get_result(conn)?;
-    let page = filtered(query, now).select((CardSummaryRow::as_select(), collections::slug));
+    let page = filtered(query, now).select((CardRow::as_select(), collections::slug));
     let page = match query.order {
         Order::Recent => page.order((cards::updated_at.desc(), cards::id.desc())),
         Order::Title => page.order((cards::title.asc(), cards::id.asc())),
         Order::Oldest => page.order(cards::id.asc()),
     };
-    let rows = page.limit(query.limit).offset(query.offset).load::<(CardSummaryRow, String)>(conn)?;
-    let rows = rows.into_iter().map(|(row, collection)| (row.without_body(), collection)).collect();
+    let rows = page.limit(query.limit).offset(query.offset).load::<(CardRow, String)>(conn)?;
+    let rows = rows.into_iter().map(|(row, collection)| (row, String::new(), collection)).collect();
     Ok((total, assemble(conn, rows)?))
 }
 

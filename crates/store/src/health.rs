@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use verity_core::Interval;
 use verity_core::verification::DueTimes;
+use verity_core::{Interval, Status};
 
 use crate::schema::{cards, collections, health_snapshots};
-use crate::{DbConnection, Result, from_db, to_db};
+use crate::status::status_in;
+use crate::{DbConnection, Result, from_db};
 
 /// The verification facts of one live card, without its text.
 #[derive(Debug, Clone)]
@@ -76,25 +77,17 @@ pub struct Counts {
 /// Live cards per status at `now`, counted by the database (the daily snapshot runs on
 /// every scheduled round; loading a million cards for it took over a second).
 pub fn status_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Counts> {
-    let now = to_db(now);
-    let live = cards::archived_at.is_null();
-    // A card has due times only while trusted; the rest are unverified.
-    let timed = live.and(cards::trusted.eq(1)).and(cards::due_soon_at.is_not_null()).and(cards::due_at.is_not_null());
-    let total: i64 = cards::table.filter(live).count().get_result(conn)?;
-    let with_due_times: i64 = cards::table.filter(timed).count().get_result(conn)?;
-    let stale: i64 = cards::table.filter(timed.and(cards::due_at.le(now))).count().get_result(conn)?;
-    let due_soon: i64 = cards::table
-        .filter(timed.and(cards::due_at.gt(now)).and(cards::due_soon_at.le(now)))
-        .count()
-        .get_result(conn)?;
-    let n = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-    Ok(Counts {
-        total: n(total),
-        verified: n(with_due_times - stale - due_soon),
-        due_soon: n(due_soon),
-        stale: n(stale),
-        unverified: n(total - with_due_times),
-    })
+    let live = || cards::table.filter(cards::archived_at.is_null());
+    let count = |conn: &mut DbConnection, status: Status| -> Result<i32> {
+        let n: i64 = live().filter(status_in(&[status], now)).count().get_result(conn)?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    };
+    let total: i64 = live().count().get_result(conn)?;
+    let total = i32::try_from(total).unwrap_or(i32::MAX);
+    let (verified, due_soon, stale) =
+        (count(conn, Status::Verified)?, count(conn, Status::DueSoon)?, count(conn, Status::Stale)?);
+    // Every live card has exactly one status; the rest are unverified.
+    Ok(Counts { total, verified, due_soon, stale, unverified: total - verified - due_soon - stale })
 }
 
 /// Keeps one snapshot per day (`YYYY-MM-DD`); a later one the same day replaces it.

@@ -17,6 +17,7 @@ pub mod health;
 pub mod reminders;
 mod schema;
 pub mod search_log;
+mod status;
 pub mod tokens;
 pub mod users;
 pub mod verification;

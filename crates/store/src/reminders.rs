@@ -5,8 +5,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use verity_core::Status;
 
 use crate::schema::{cards, notifications, reminders_sent, webhook_deliveries};
+use crate::status::status_in;
 use crate::{DbConnection, Result, StoreError, from_db, to_db};
 
 /// A live card whose verification is due soon or past due, and who verifies it.
@@ -22,7 +24,8 @@ pub struct DueCard {
 /// their text (at a million cards, tens of thousands can be due at once).
 pub fn due_cards(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<DueCard>> {
     let rows: Vec<(i64, Option<NaiveDateTime>, Option<String>, i64)> = cards::table
-        .filter(cards::archived_at.is_null().and(cards::trusted.eq(1)).and(cards::due_soon_at.le(to_db(now))))
+        .filter(cards::archived_at.is_null())
+        .filter(status_in(&[Status::DueSoon, Status::Stale], now))
         .filter(cards::verifier.is_not_null())
         .select((cards::id, cards::due_at, cards::verifier, cards::collection_id))
         .load(conn)?;

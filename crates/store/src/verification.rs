@@ -2,11 +2,15 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use verity_core::{Interval, VerificationState};
+use verity_core::{Interval, Status, VerificationState};
 
 use crate::cards::{self, Card, Saved, due_columns, record_verification};
 use crate::schema::{cards as cards_t, verification_requests as requests, verifications};
+use crate::status::status_in;
 use crate::{DbConnection, Result, StoreError, changes, from_db, to_db};
+
+/// The statuses that put a card in its verifier's queue (open requests do too).
+const WAITING: &[Status] = &[Status::Unverified, Status::DueSoon, Status::Stale];
 
 /// Records that `by` vouches for the card's current revision, restarting its clock, and
 /// resolves its open requests.
@@ -195,7 +199,7 @@ pub fn queue(
     let open_ids: Vec<i64> = open.iter().map(|(id, _)| *id).collect();
     let ids: Vec<i64> = cards_t::table
         .filter(cards_t::verifier.eq_any(verifiers).and(cards_t::archived_at.is_null()))
-        .filter(cards_t::trusted.eq(0).or(cards_t::due_soon_at.le(to_db(now))).or(cards_t::id.eq_any(&open_ids)))
+        .filter(status_in(WAITING, now).or(cards_t::id.eq_any(&open_ids)))
         .filter(cards_t::collection_id.ne_all(hidden))
         .select(cards_t::id)
         .load(conn)?;
@@ -205,11 +209,11 @@ pub fn queue(
             let requests: Vec<DateTime<Utc>> =
                 open.iter().filter(|(id, _)| *id == card.id).map(|(_, at)| from_db(*at)).collect();
             let oldest_request = requests.iter().min().copied();
-            let due = match card.due_times() {
-                Some(d) if d.due_soon_at <= now => Some(d.due_at),
-                Some(_) => None,
+            let due = match (card.status(now), card.due_times()) {
+                (Status::Verified, _) => None,
+                (_, Some(d)) => Some(d.due_at),
                 // Unverified: waiting since it was last changed.
-                None => Some(card.updated_at),
+                (_, None) => Some(card.updated_at),
             };
             let waiting_since = [due, oldest_request].into_iter().flatten().min().unwrap_or(now);
             QueueEntry { card, waiting_since, open_requests: requests.len() }
@@ -228,7 +232,7 @@ pub fn queue_count(conn: &mut DbConnection, verifiers: &[String], hidden: &[i64]
         .load(conn)?;
     Ok(cards_t::table
         .filter(cards_t::verifier.eq_any(verifiers).and(cards_t::archived_at.is_null()))
-        .filter(cards_t::trusted.eq(0).or(cards_t::due_soon_at.le(to_db(now))).or(cards_t::id.eq_any(&open_ids)))
+        .filter(status_in(WAITING, now).or(cards_t::id.eq_any(&open_ids)))
         .filter(cards_t::collection_id.ne_all(hidden))
         .count()
         .get_result(conn)?)

@@ -10,6 +10,7 @@ use verity_store::users::{self, User, UserChange};
 
 use crate::accounts::{self, NewAccount, RuleInput};
 use crate::auth::{self, AuthUser};
+use crate::blocking;
 use crate::error::ApiError;
 use crate::routes::table::Routes;
 use crate::state::AppState;
@@ -74,7 +75,7 @@ async fn api_logout(
     let everywhere = body.is_some_and(|b| b.everywhere);
     if everywhere {
         let st = state.clone();
-        web::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
+        blocking::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
     } else {
         auth::revoke_current_session(&state, &req).await?;
     }
@@ -90,7 +91,7 @@ async fn api_list_users(state: web::Data<AppState>, AuthUser(user): AuthUser) ->
         return Err(ApiError::Forbidden("only admins list accounts"));
     }
     let st = state.clone();
-    let list = web::block(move || st.store.read(users::list)).await??;
+    let list = blocking::block(move || st.store.read(users::list)).await??;
     Ok(HttpResponse::Ok().json(json!({"users": list.iter().map(user_json).collect::<Vec<_>>()})))
 }
 
@@ -115,7 +116,7 @@ async fn api_create_user(
     let st = state.clone();
     let _slot = state.limiter.hashing_slot().await?;
     let new = NewAccount { username, password, role, display_name, email };
-    let created = web::block(move || accounts::create_user(&st, &admin, new)).await??;
+    let created = blocking::block(move || accounts::create_user(&st, &admin, new)).await??;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", created.username)))
         .json(user_json(&created)))
@@ -149,7 +150,7 @@ async fn api_update_user(
     let UserChangeBody { display_name, email, role, disabled } = body.into_inner();
     let change = UserChange { display_name, email, role, disabled };
     let st = state.clone();
-    let updated = web::block(move || accounts::update_user(&st, &admin, &name, change)).await??;
+    let updated = blocking::block(move || accounts::update_user(&st, &admin, &name, change)).await??;
     Ok(HttpResponse::Ok().json(user_json(&updated)))
 }
 
@@ -184,13 +185,13 @@ async fn api_remove_member(
 ) -> ApiResult {
     let (group, username) = path.into_inner();
     let st = state.clone();
-    let removed = web::block(move || accounts::remove_group_member(&st, &admin, &group, &username)).await??;
+    let removed = blocking::block(move || accounts::remove_group_member(&st, &admin, &group, &username)).await??;
     if removed { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::NotFound("no such member".into())) }
 }
 
 async fn api_get_access(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>) -> ApiResult {
     let st = state.clone();
-    let rules = web::block(move || accounts::collection_rules(&st, &user, &slug)).await??;
+    let rules = blocking::block(move || accounts::collection_rules(&st, &user, &slug)).await??;
     Ok(HttpResponse::Ok().json(json!({"restricted": !rules.is_empty(), "rules": rules})))
 }
 
@@ -208,13 +209,13 @@ async fn api_set_access(
 ) -> ApiResult {
     let rules = body.into_inner().rules;
     let st = state.clone();
-    let saved = web::block(move || accounts::set_collection_rules(&st, &user, &slug, &rules)).await??;
+    let saved = blocking::block(move || accounts::set_collection_rules(&st, &user, &slug, &rules)).await??;
     Ok(HttpResponse::Ok().json(json!({"restricted": !saved.is_empty(), "rules": saved})))
 }
 
 async fn api_list_tokens(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
     let st = state.clone();
-    let list = web::block(move || accounts::list_tokens(&st, &user)).await??;
+    let list = blocking::block(move || accounts::list_tokens(&st, &user)).await??;
     let now = state.clock.now();
     Ok(HttpResponse::Ok().json(json!({"tokens": list.iter().map(|t| token_json(t, now)).collect::<Vec<_>>()})))
 }
@@ -239,7 +240,7 @@ async fn api_create_token(
     let TokenBody { name, scope, expires_in_days } = body.into_inner();
     let st = state.clone();
     let (created, token) =
-        web::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), expires_in_days)).await??;
+        blocking::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), expires_in_days)).await??;
     let mut v = token_json(&created, state.clock.now());
     if let Value::Object(map) = &mut v {
         map.insert("token".into(), Value::String(token));
@@ -250,6 +251,6 @@ async fn api_create_token(
 async fn api_revoke_token(state: web::Data<AppState>, AuthUser(user): AuthUser, id: web::Path<i64>) -> ApiResult {
     let id = id.into_inner();
     let st = state.clone();
-    web::block(move || accounts::revoke_token(&st, &user, id)).await??;
+    blocking::block(move || accounts::revoke_token(&st, &user, id)).await??;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,6 +12,7 @@ use verity_store::{collections, groups};
 
 use crate::accounts::{self, NewAccount, RuleInput};
 use crate::auth::{self, PageUser};
+use crate::blocking;
 use crate::error::ApiError;
 use crate::routes::pages::PageError;
 use crate::routes::table::Routes;
@@ -65,7 +66,7 @@ async fn users_page(
     error: Option<&str>,
 ) -> Page {
     let st = state.clone();
-    let list = web::block(move || st.store.read(users::list)).await??;
+    let list = blocking::block(move || st.store.read(users::list)).await??;
     Ok(html(status, views::admin::users(nav, &list, notice, error, state.clock.now())))
 }
 
@@ -103,7 +104,7 @@ async fn create_user(state: web::Data<AppState>, PageUser(nav): PageUser, form: 
     };
     let (st, admin) = (state.clone(), nav.user.clone());
     let _slot = state.limiter.hashing_slot().await?;
-    match web::block(move || accounts::create_user(&st, &admin, new)).await? {
+    match blocking::block(move || accounts::create_user(&st, &admin, new)).await? {
         Ok(user) => {
             let notice = match &generated {
                 Some(pw) => {
@@ -140,7 +141,7 @@ async fn update_user(
         ..UserChange::default()
     };
     let (st, admin) = (state.clone(), nav.user.clone());
-    match web::block(move || accounts::update_user(&st, &admin, &name, change)).await? {
+    match blocking::block(move || accounts::update_user(&st, &admin, &name, change)).await? {
         Ok(_) => Ok(redirect("/admin/users")),
         Err(e) if form_mistake(&e) => {
             users_page(&state, &nav, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&e.to_string())).await
@@ -151,7 +152,7 @@ async fn update_user(
 
 async fn groups_page(state: &web::Data<AppState>, nav: &auth::Nav, status: StatusCode, error: Option<&str>) -> Page {
     let st = state.clone();
-    let (list, people) = web::block(move || {
+    let (list, people) = blocking::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             let names: Vec<String> = users::list(c)?.into_iter().map(|u| u.username).collect();
             Ok((groups::list(c)?, names))
@@ -173,7 +174,7 @@ struct GroupForm {
 
 async fn create_group(state: web::Data<AppState>, PageUser(nav): PageUser, form: web::Form<GroupForm>) -> Page {
     let (st, user, name) = (state.clone(), nav.user.clone(), form.into_inner().name);
-    match web::block(move || service::create_group(&st, &user, &name)).await? {
+    match blocking::block(move || service::create_group(&st, &user, &name)).await? {
         Ok(()) => Ok(redirect("/admin/groups")),
         Err(e) if form_mistake(&e) => {
             groups_page(&state, &nav, StatusCode::UNPROCESSABLE_ENTITY, Some(&e.to_string())).await
@@ -194,7 +195,7 @@ async fn add_member(
     form: web::Form<MemberForm>,
 ) -> Page {
     let (st, user, username) = (state.clone(), nav.user.clone(), form.into_inner().username);
-    match web::block(move || service::add_group_member(&st, &user, &group, &username)).await? {
+    match blocking::block(move || service::add_group_member(&st, &user, &group, &username)).await? {
         Ok(_) => Ok(redirect("/admin/groups")),
         Err(e) if form_mistake(&e) => {
             groups_page(&state, &nav, StatusCode::UNPROCESSABLE_ENTITY, Some(&e.to_string())).await
@@ -206,7 +207,7 @@ async fn add_member(
 async fn remove_member(state: web::Data<AppState>, PageUser(nav): PageUser, path: web::Path<(String, String)>) -> Page {
     let (group, username) = path.into_inner();
     let (st, user) = (state.clone(), nav.user.clone());
-    web::block(move || accounts::remove_group_member(&st, &user, &group, &username)).await??;
+    blocking::block(move || accounts::remove_group_member(&st, &user, &group, &username)).await??;
     Ok(redirect("/admin/groups"))
 }
 
@@ -219,7 +220,7 @@ async fn access_page(
     typed: Option<&str>,
 ) -> Page {
     let (st, user, wanted) = (state.clone(), nav.user.clone(), slug.clone());
-    let (name, rules) = web::block(move || -> Result<_, ApiError> {
+    let (name, rules) = blocking::block(move || -> Result<_, ApiError> {
         let rules = accounts::collection_rules(&st, &user, &wanted)?;
         let name = st.store.read(|c| collections::get(c, &wanted))?.name;
         Ok((name, rules))
@@ -270,7 +271,7 @@ async fn save_access(
     let saved = match parse_rules(&text) {
         Ok(rules) => {
             let (st, user, target) = (state.clone(), nav.user.clone(), slug.clone());
-            web::block(move || accounts::set_collection_rules(&st, &user, &target, &rules)).await?
+            blocking::block(move || accounts::set_collection_rules(&st, &user, &target, &rules)).await?
         }
         Err(e) => Err(e),
     };
@@ -290,7 +291,7 @@ async fn account_page(
     view: views::admin::AccountPage<'_>,
 ) -> Page {
     let (st, user) = (state.clone(), nav.user.clone());
-    let tokens = web::block(move || accounts::list_tokens(&st, &user)).await??;
+    let tokens = blocking::block(move || accounts::list_tokens(&st, &user)).await??;
     let view = views::admin::AccountPage { tokens: &tokens, ..view };
     Ok(html(status, views::admin::account(nav, &view, state.clock.now())))
 }
@@ -326,7 +327,7 @@ async fn create_token(state: web::Data<AppState>, PageUser(nav): PageUser, form:
     };
     let (st, user) = (state.clone(), nav.user.clone());
     let created = match days {
-        Ok(days) => web::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), days)).await?,
+        Ok(days) => blocking::block(move || accounts::create_token(&st, &user, &name, scope.as_deref(), days)).await?,
         Err(e) => Err(e),
     };
     match created {
@@ -346,7 +347,7 @@ async fn create_token(state: web::Data<AppState>, PageUser(nav): PageUser, form:
 
 async fn revoke_token(state: web::Data<AppState>, PageUser(nav): PageUser, id: web::Path<i64>) -> Page {
     let (st, user, id) = (state.clone(), nav.user.clone(), id.into_inner());
-    web::block(move || accounts::revoke_token(&st, &user, id)).await??;
+    blocking::block(move || accounts::revoke_token(&st, &user, id)).await??;
     Ok(redirect("/account"))
 }
 
@@ -391,7 +392,7 @@ async fn change_password(
         Err(e) => return Err(e.into()),
     }
     let st = state.clone();
-    let user = web::block(move || st.store.read(|c| users::get(c, &username))).await??;
+    let user = blocking::block(move || st.store.read(|c| users::get(c, &username))).await??;
     let token = state.tokens.issue(&user)?;
     Ok(HttpResponse::SeeOther()
         .cookie(auth::session_cookie(&req, token, state.tokens.ttl_secs()))
@@ -401,7 +402,7 @@ async fn change_password(
 
 async fn sign_out_everywhere(state: web::Data<AppState>, req: HttpRequest, PageUser(nav): PageUser) -> Page {
     let (st, user) = (state.clone(), nav.user.clone());
-    web::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
+    blocking::block(move || accounts::sign_out_everywhere(&st, &user)).await??;
     Ok(HttpResponse::SeeOther().cookie(auth::removal_cookie(&req)).insert_header((header::LOCATION, "/login")).finish())
 }
 

@@ -15,6 +15,7 @@ use verity_store::{collections, groups, reminders, search_log, verification};
 
 use crate::access::Access;
 use crate::auth::{self, AuthUser};
+use crate::blocking;
 use crate::error::ApiError;
 use crate::routes::table::Routes;
 use crate::service::{self, Content};
@@ -176,7 +177,7 @@ async fn list_visible(
 ) -> Result<(i64, Vec<Card>), ApiError> {
     let st = state.clone();
     let now = state.clock.now();
-    web::block(move || {
+    blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             query.hidden_collections = Access::load(c, &user)?.hidden_ids();
             Ok(cards::list(c, &query, now)?)
@@ -188,7 +189,7 @@ async fn list_visible(
 /// A live card the user may read (404 for one they may not, as for one that is not there).
 async fn load_card(state: &web::Data<AppState>, user: &User, slug: String) -> Result<Card, ApiError> {
     let (st, user) = (state.clone(), user.clone());
-    web::block(move || st.store.read(|c| Access::load(c, &user)?.card(c, &slug, Level::Read))).await?
+    blocking::block(move || st.store.read(|c| Access::load(c, &user)?.card(c, &slug, Level::Read))).await?
 }
 
 async fn api_get_card(state: web::Data<AppState>, AuthUser(user): AuthUser, slug: web::Path<String>) -> ApiResult {
@@ -216,7 +217,7 @@ async fn api_create_card(
     let NewCardBody { title, body, collection, tags, message } = body.into_inner();
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
-    let saved = web::block(move || {
+    let saved = blocking::block(move || {
         service::create_card(&st, &user, &collection, content, message.as_deref().unwrap_or("created"))
     })
     .await??;
@@ -255,7 +256,7 @@ async fn api_update_card(
     };
     let content = Content::validate(&title, body, &tags)?;
     let st = state.clone();
-    let outcome = web::block(move || {
+    let outcome = blocking::block(move || {
         service::update_card(&st, &user, &slug, content, base_rev, message.as_deref().unwrap_or("edited"), verify)
     })
     .await??;
@@ -286,7 +287,7 @@ async fn api_list_revisions(
 ) -> ApiResult {
     let card = load_card(&state, &user, slug.into_inner()).await?;
     let st = state.clone();
-    let revisions = web::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
+    let revisions = blocking::block(move || st.store.read(|c| cards::revisions(c, card.id))).await??;
     let revisions: Vec<Value> = revisions.iter().map(|r| revision_json(r, false)).collect();
     Ok(HttpResponse::Ok().json(json!({"revisions": revisions})))
 }
@@ -299,7 +300,7 @@ async fn api_get_revision(
     let (slug, rev) = path.into_inner();
     let card = load_card(&state, &user, slug).await?;
     let st = state.clone();
-    let revision = web::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
+    let revision = blocking::block(move || st.store.read(|c| cards::revision(c, card.id, rev))).await??;
     Ok(HttpResponse::Ok().json(revision_json(&revision, true)))
 }
 
@@ -465,7 +466,7 @@ pub async fn readable_collections(
     user: &User,
 ) -> Result<Vec<(collections::Collection, i64, Level)>, ApiError> {
     let (st, user) = (state.clone(), user.clone());
-    web::block(move || {
+    blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let access = Access::load(c, &user)?;
             let list = collections::list_with_counts(c)?;
@@ -499,7 +500,7 @@ async fn api_create_collection(
 ) -> ApiResult {
     let NewCollectionBody { slug, name, description } = body.into_inner();
     let st = state.clone();
-    let c = web::block(move || service::create_collection(&st, &user, &slug, &name, &description)).await??;
+    let c = blocking::block(move || service::create_collection(&st, &user, &slug, &name, &description)).await??;
     Ok(HttpResponse::Created().json(json!({"slug": c.slug, "name": c.name, "description": c.description})))
 }
 
@@ -518,7 +519,7 @@ async fn api_verify_card(
 ) -> ApiResult {
     let note = body.map(|b| b.into_inner().note).unwrap_or_default();
     let st = state.clone();
-    let saved = web::block(move || service::verify_card(&st, &user, &slug, &note)).await??;
+    let saved = blocking::block(move || service::verify_card(&st, &user, &slug, &note)).await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
 }
@@ -539,7 +540,8 @@ async fn api_assign_verifier(
     let AssignBody { verifier, verify_every } = body.into_inner();
     let st = state.clone();
     let saved =
-        web::block(move || service::assign_verifier(&st, &user, &slug, &verifier, verify_every.as_deref())).await??;
+        blocking::block(move || service::assign_verifier(&st, &user, &slug, &verifier, verify_every.as_deref()))
+            .await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
 }
@@ -565,7 +567,7 @@ async fn api_verification_history(
 ) -> ApiResult {
     let card = load_card(&state, &user, slug.into_inner()).await?;
     let st = state.clone();
-    let (history, requests) = web::block(move || {
+    let (history, requests) = blocking::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             Ok((verification::history(c, card.id)?, verification::requests_for(c, card.id)?))
         })
@@ -592,7 +594,7 @@ async fn api_request_verification(
 ) -> ApiResult {
     let comment = body.into_inner().comment;
     let st = state.clone();
-    let request = web::block(move || service::request_verification(&st, &user, &slug, &comment)).await??;
+    let request = blocking::block(move || service::request_verification(&st, &user, &slug, &comment)).await??;
     Ok(HttpResponse::Created().json(request_json(&request)))
 }
 
@@ -610,7 +612,7 @@ async fn api_answer_request(
     let (slug, id) = path.into_inner();
     let answer = body.into_inner().answer;
     let st = state.clone();
-    let request = web::block(move || service::answer_request(&st, &user, &slug, id, &answer)).await??;
+    let request = blocking::block(move || service::answer_request(&st, &user, &slug, id, &answer)).await??;
     Ok(HttpResponse::Ok().json(request_json(&request)))
 }
 
@@ -618,7 +620,7 @@ async fn api_answer_request(
 pub async fn load_queue(state: &web::Data<AppState>, user: User) -> Result<Vec<verification::QueueEntry>, ApiError> {
     let st = state.clone();
     let now = state.clock.now();
-    web::block(move || {
+    blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let hidden = Access::load(c, &user)?.hidden_ids();
             let names = service::verifier_names(c, &user)?;
@@ -652,7 +654,7 @@ async fn api_health(state: web::Data<AppState>, AuthUser(user): AuthUser) -> Api
 
 async fn api_notifications(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
     let st = state.clone();
-    let (list, unread) = web::block(move || {
+    let (list, unread) = blocking::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             Ok((reminders::notifications_for(c, &user.username, 100)?, reminders::unread_count(c, &user.username)?))
         })
@@ -668,13 +670,14 @@ async fn api_notifications(state: web::Data<AppState>, AuthUser(user): AuthUser)
 async fn api_mark_read(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {
     let st = state.clone();
     let now = state.clock.now();
-    let marked = web::block(move || st.store.write(|c| reminders::mark_all_read(c, &user.username, now))).await??;
+    let marked =
+        blocking::block(move || st.store.write(|c| reminders::mark_all_read(c, &user.username, now))).await??;
     Ok(HttpResponse::Ok().json(json!({"marked": marked})))
 }
 
 async fn api_list_groups(state: web::Data<AppState>, _user: AuthUser) -> ApiResult {
     let st = state.clone();
-    let list = web::block(move || st.store.read(groups::list)).await??;
+    let list = blocking::block(move || st.store.read(groups::list)).await??;
     let list: Vec<Value> = list.iter().map(|(name, members)| json!({"name": name, "members": members})).collect();
     Ok(HttpResponse::Ok().json(json!({"groups": list})))
 }
@@ -692,7 +695,7 @@ async fn api_create_group(
     let name = body.into_inner().name;
     let st = state.clone();
     let created = name.clone();
-    web::block(move || service::create_group(&st, &user, &name)).await??;
+    blocking::block(move || service::create_group(&st, &user, &name)).await??;
     Ok(HttpResponse::Created().json(json!({"name": created, "members": []})))
 }
 
@@ -709,7 +712,7 @@ async fn api_add_member(
 ) -> ApiResult {
     let username = body.into_inner().username;
     let st = state.clone();
-    let added = web::block(move || service::add_group_member(&st, &user, &group, &username)).await??;
+    let added = blocking::block(move || service::add_group_member(&st, &user, &group, &username)).await??;
     Ok(if added { HttpResponse::Created() } else { HttpResponse::Ok() }.json(json!({"added": added})))
 }
 
@@ -737,7 +740,7 @@ async fn api_render(state: web::Data<AppState>, AuthUser(user): AuthUser, body: 
         return Err(ApiError::PayloadTooLarge(format!("cards are limited to {} bytes", verity_core::max_card_bytes())));
     }
     let st = state.clone();
-    let html = web::block(move || {
+    let html = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let hidden = Access::load(c, &user)?.hidden_ids();
             Ok(service::render_with_links(c, &body, &hidden)?)
@@ -763,7 +766,7 @@ async fn api_diff(
     let card = load_card(&state, &user, slug.into_inner()).await?;
     let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
     let st = state.clone();
-    let (a, b) = web::block(move || {
+    let (a, b) = blocking::block(move || {
         st.store.read(|c| -> verity_store::Result<_> {
             Ok((cards::revision(c, card.id, from)?, cards::revision(c, card.id, to)?))
         })
@@ -794,7 +797,7 @@ async fn api_restore(
 ) -> ApiResult {
     let rev = body.into_inner().rev;
     let st = state.clone();
-    let update = web::block(move || service::restore_card(&st, &user, &slug, rev)).await??;
+    let update = blocking::block(move || service::restore_card(&st, &user, &slug, rev)).await??;
     Ok(update_response(&state, &wait, update).await)
 }
 
@@ -805,7 +808,7 @@ async fn api_archive_card(
     wait: web::Query<WaitParam>,
 ) -> ApiResult {
     let st = state.clone();
-    let saved = web::block(move || service::archive_card(&st, &user, &slug)).await??;
+    let saved = blocking::block(move || service::archive_card(&st, &user, &slug)).await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Ok()
         .json(json!({"slug": saved.card.slug, "archived": true, "archived_at": saved.card.archived_at})))
@@ -818,7 +821,7 @@ async fn api_unarchive_card(
     wait: web::Query<WaitParam>,
 ) -> ApiResult {
     let st = state.clone();
-    let saved = web::block(move || service::unarchive_card(&st, &user, &slug)).await??;
+    let saved = blocking::block(move || service::unarchive_card(&st, &user, &slug)).await??;
     maybe_wait(&state, &wait, saved.seq).await;
     Ok(HttpResponse::Ok().json(card_json(&saved.card, state.clock.now(), true)))
 }
@@ -829,7 +832,7 @@ pub const ANALYTICS_DAYS: i64 = 30;
 pub async fn search_report(state: &web::Data<AppState>) -> Result<search_log::Report, ApiError> {
     let st = state.clone();
     let since = state.clock.now() - chrono::Duration::days(ANALYTICS_DAYS);
-    Ok(web::block(move || st.store.read(|c| search_log::report(c, since, 25))).await??)
+    Ok(blocking::block(move || st.store.read(|c| search_log::report(c, since, 25))).await??)
 }
 
 async fn api_search_analytics(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult {

@@ -11,6 +11,7 @@ use verity_store::attachments;
 
 use crate::access::Access;
 use crate::auth::AuthUser;
+use crate::blocking;
 use crate::error::ApiError;
 use crate::routes::table::Routes;
 use crate::state::AppState;
@@ -70,7 +71,7 @@ async fn api_upload(
     let st = state.clone();
     // 128 random bits: a URL nobody can guess or count up to.
     let key = format!("{:032x}", rand::random::<u128>());
-    let stored = web::block(move || {
+    let stored = blocking::block(move || {
         st.store.write(|c| attachments::store(c, &sha, content_type, &bytes, &user.username, now, &key))
     })
     .await??;
@@ -88,7 +89,7 @@ async fn serve(
 ) -> Result<HttpResponse, ApiError> {
     let reference = reference.into_inner();
     let st = state.clone();
-    let file = web::block(move || {
+    let file = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let not_found = || ApiError::NotFound("attachment not found".into());
             let found = attachments::find(c, &reference)?.ok_or_else(not_found)?;

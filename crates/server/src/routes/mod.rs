@@ -8,6 +8,7 @@ pub mod table;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::blocking;
 use crate::error::{ApiError, extractors};
 use crate::routes::table::{RouteEntry, RouteList, Routes, Under};
 
@@ -57,7 +58,7 @@ async fn healthz(state: web::Data<crate::state::AppState>) -> HttpResponse {
     // Read first, so that the lag is never negative.
     let applied = state.indexer.applied();
     let st = state.clone();
-    let latest = web::block(move || st.store.read(verity_store::changes::last_seq))
+    let latest = blocking::block(move || st.store.read(verity_store::changes::last_seq))
         .await
         .map_err(|e| e.to_string())
         .and_then(|read| read.map_err(|e| e.to_string()));

@@ -13,6 +13,7 @@ use verity_store::{collections, reminders, verification};
 
 use crate::access::Access;
 use crate::auth::{self, MaybeUser, PageUser, safe_next};
+use crate::blocking;
 use crate::error::ApiError;
 use crate::routes::api::{
     DiffParams, SearchParams, load_queue, loggable, readable_collections, run_search, search_report,
@@ -117,7 +118,7 @@ async fn show_home(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageR
     let results =
         run_search(&state, &nav.user, SearchRequest { limit: 1, ..SearchRequest::default() }, None).await?.results;
     let (st, user) = (state.clone(), nav.user.clone());
-    let recent = web::block(move || {
+    let recent = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let hidden = Access::load(c, &user)?.hidden_ids();
             Ok(cards::recent_changes(c, 12, &hidden)?)
@@ -184,7 +185,7 @@ async fn show_card(
     let slug = slug.into_inner();
     let st = state.clone();
     let user = nav.user.clone();
-    let (card, revisions, panel, html_body, backlinks, access) = web::block(move || {
+    let (card, revisions, panel, html_body, backlinks, access) = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let access = Access::load(c, &user)?;
             let card = access.card(c, &slug, Level::Read)?;
@@ -206,16 +207,17 @@ async fn show_card(
     .await??;
     if let Some(search) = params.from_search {
         let (st, username, slug) = (state.clone(), nav.user.username.clone(), card.slug.clone());
-        let _ =
-            web::block(move || st.store.write(|c| verity_store::search_log::record_click(c, search, &username, &slug)))
-                .await;
+        let _ = blocking::block(move || {
+            st.store.write(|c| verity_store::search_log::record_click(c, search, &username, &slug))
+        })
+        .await;
     }
     let st = state.clone();
     let now = state.clock.now();
     let id = card.id;
     let hidden = access.hidden_slugs();
     // Related cards are a suggestion: if finding them fails, the card still shows.
-    let related = match web::block(move || st.index.related(id, 5, &hidden, now)).await {
+    let related = match blocking::block(move || st.index.related(id, 5, &hidden, now)).await {
         Ok(Ok(hits)) => hits,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "related cards unavailable");
@@ -303,7 +305,7 @@ async fn create_card(
     let user = nav.user.clone();
     let (collection, message) =
         (f.collection.clone(), if f.message.is_empty() { "created".to_owned() } else { f.message.clone() });
-    match web::block(move || service::create_card(&st, &user, &collection, content, &message)).await? {
+    match blocking::block(move || service::create_card(&st, &user, &collection, content, &message)).await? {
         Ok(saved) => Ok(redirect(&format!("/cards/{}", saved.card.slug))),
         Err(e @ (ApiError::Invalid(_) | ApiError::PayloadTooLarge(_))) => {
             editor_error(&state, &nav, None, &f, &e.to_string()).await
@@ -345,7 +347,7 @@ async fn load_for_page(
 ) -> Result<(Card, bool), PageError> {
     let st = state.clone();
     let user = nav.user.clone();
-    let (card, may_verify) = web::block(move || {
+    let (card, may_verify) = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let access = Access::load(c, &user)?;
             let card = access.card(c, &slug, need)?;
@@ -389,7 +391,9 @@ async fn save_card(
     let message = if f.message.is_empty() { "edited".to_owned() } else { f.message.clone() };
     let (base_rev, and_verify) = (f.base_rev, f.action == "save_verify");
     let target = format!("/cards/{slug}");
-    match web::block(move || service::update_card(&st, &user, &slug, content, base_rev, &message, and_verify)).await? {
+    match blocking::block(move || service::update_card(&st, &user, &slug, content, base_rev, &message, and_verify))
+        .await?
+    {
         // Say so when someone else's save was merged in.
         Ok(update) if update.merged => Ok(redirect(&format!("{target}?merged=1"))),
         Ok(_) => Ok(redirect(&target)),
@@ -420,7 +424,7 @@ async fn show_history(state: web::Data<AppState>, PageUser(nav): PageUser, slug:
     let (card, _) = load_for_page(&state, &nav, slug.into_inner(), Level::Read).await?;
     let st = state.clone();
     let id = card.id;
-    let revisions = web::block(move || st.store.read(|c| cards::revisions(c, id))).await??;
+    let revisions = blocking::block(move || st.store.read(|c| cards::revisions(c, id))).await??;
     Ok(views::editor::history(&nav, &card, &revisions, state.clock.now()))
 }
 
@@ -433,7 +437,7 @@ async fn show_revision(
     let (card, _) = load_for_page(&state, &nav, slug, Level::Read).await?;
     let st = state.clone();
     let (id, user) = (card.id, nav.user.clone());
-    let (revision, html_body) = web::block(move || {
+    let (revision, html_body) = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let hidden = Access::load(c, &user)?.hidden_ids();
             let revision = cards::revision(c, id, rev)?;
@@ -456,7 +460,7 @@ async fn show_diff(
     let (from, to) = (params.from, params.to.unwrap_or(card.head_rev));
     let st = state.clone();
     let id = card.id;
-    let (a, b) = web::block(move || {
+    let (a, b) = blocking::block(move || {
         st.store
             .read(|c| -> verity_store::Result<_> { Ok((cards::revision(c, id, from)?, cards::revision(c, id, to)?)) })
     })
@@ -480,7 +484,7 @@ async fn restore_card(
     let st = state.clone();
     let target = format!("/cards/{slug}");
     let rev = form.rev;
-    web::block(move || service::restore_card(&st, &nav.user, &slug, rev)).await??;
+    blocking::block(move || service::restore_card(&st, &nav.user, &slug, rev)).await??;
     Ok(redirect(&target))
 }
 
@@ -491,7 +495,7 @@ async fn archive_card(
 ) -> Result<HttpResponse, PageError> {
     let slug = slug.into_inner();
     let st = state.clone();
-    web::block(move || service::archive_card(&st, &nav.user, &slug)).await??;
+    blocking::block(move || service::archive_card(&st, &nav.user, &slug)).await??;
     Ok(redirect("/archive"))
 }
 
@@ -503,13 +507,13 @@ async fn unarchive_card(
     let slug = slug.into_inner();
     let st = state.clone();
     let target = format!("/cards/{slug}");
-    web::block(move || service::unarchive_card(&st, &nav.user, &slug)).await??;
+    blocking::block(move || service::unarchive_card(&st, &nav.user, &slug)).await??;
     Ok(redirect(&target))
 }
 
 async fn show_archive(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
     let (st, user) = (state.clone(), nav.user.clone());
-    let list = web::block(move || {
+    let list = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let hidden = Access::load(c, &user)?.hidden_ids();
             Ok(cards::archived(c, 500, &hidden)?)
@@ -556,7 +560,7 @@ async fn verify_card(
     let slug = slug.into_inner();
     let st = state.clone();
     let target = format!("/cards/{slug}");
-    web::block(move || service::verify_card(&st, &nav.user, &slug, &form.note)).await??;
+    blocking::block(move || service::verify_card(&st, &nav.user, &slug, &form.note)).await??;
     Ok(redirect(&target))
 }
 
@@ -574,7 +578,7 @@ async fn request_verification(
     let slug = slug.into_inner();
     let st = state.clone();
     let target = format!("/cards/{slug}#verification");
-    web::block(move || service::request_verification(&st, &nav.user, &slug, &form.comment)).await??;
+    blocking::block(move || service::request_verification(&st, &nav.user, &slug, &form.comment)).await??;
     Ok(redirect(&target))
 }
 
@@ -592,7 +596,7 @@ async fn answer_request(
     let (slug, id) = path.into_inner();
     let st = state.clone();
     let target = format!("/cards/{slug}#verification");
-    web::block(move || service::answer_request(&st, &nav.user, &slug, id, &form.answer)).await??;
+    blocking::block(move || service::answer_request(&st, &nav.user, &slug, id, &form.answer)).await??;
     Ok(redirect(&target))
 }
 
@@ -617,7 +621,8 @@ async fn assign_verifier(
         Some(n) => safe_next(Some(&n)),
         None => format!("/cards/{slug}"),
     };
-    web::block(move || service::assign_verifier(&st, &nav.user, &slug, &verifier, verify_every.as_deref())).await??;
+    blocking::block(move || service::assign_verifier(&st, &nav.user, &slug, &verifier, verify_every.as_deref()))
+        .await??;
     Ok(redirect(&target))
 }
 
@@ -659,7 +664,7 @@ async fn verify_many(
     let st = state.clone();
     // Each card is its own verification: one the user may not verify (reassigned in the
     // meantime) is skipped, not a reason to drop the others.
-    let verified = web::block(move || -> Result<usize, ApiError> {
+    let verified = blocking::block(move || -> Result<usize, ApiError> {
         let mut verified = 0;
         for slug in &slugs {
             match service::verify_card(&st, &nav.user, slug, &note) {
@@ -724,7 +729,7 @@ async fn show_sync(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageR
     let folder = state.sync.as_ref().map(|s| s.root().display().to_string());
     let problems = state.sync.as_ref().map(|s| s.problems()).unwrap_or_default();
     let st = state.clone();
-    let conflicts = web::block(move || st.store.read(cards::sync_conflicts)).await??;
+    let conflicts = blocking::block(move || st.store.read(cards::sync_conflicts)).await??;
     Ok(views::layout::page(
         "Content folder",
         Some(&nav),
@@ -759,14 +764,14 @@ async fn show_health(state: web::Data<AppState>, PageUser(nav): PageUser) -> Pag
 async fn show_notifications(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
     let st = state.clone();
     let username = nav.user.username.clone();
-    let list = web::block(move || st.store.read(|c| reminders::notifications_for(c, &username, 200))).await??;
+    let list = blocking::block(move || st.store.read(|c| reminders::notifications_for(c, &username, 200))).await??;
     Ok(views::notifications::notifications(&nav, &list, state.clock.now()))
 }
 
 async fn mark_read(state: web::Data<AppState>, PageUser(nav): PageUser) -> Result<HttpResponse, PageError> {
     let st = state.clone();
     let now = state.clock.now();
-    web::block(move || st.store.write(|c| reminders::mark_all_read(c, &nav.user.username, now))).await??;
+    blocking::block(move || st.store.write(|c| reminders::mark_all_read(c, &nav.user.username, now))).await??;
     Ok(redirect("/notifications"))
 }
 
@@ -776,7 +781,7 @@ const CARDS_PER_COLLECTION: i64 = 500;
 async fn show_collections(state: web::Data<AppState>, PageUser(nav): PageUser) -> PageResult {
     let (st, user) = (state.clone(), nav.user.clone());
     let now = state.clock.now();
-    let list = web::block(move || {
+    let list = blocking::block(move || {
         st.store.read(|c| -> Result<_, ApiError> {
             let access = Access::load(c, &user)?;
             let mut out = Vec::new();
