@@ -1,5 +1,5 @@
 //! A panic in a handler ends as that request's 500 JSON error, never as a dropped
-//! connection or a dead worker. (Panics inside `web::block` already come back as a
+//! connection or a dead worker. (Panics inside blocking work already come back as a
 //! `BlockingError`, which the error mapping turns into a 500.) Nothing a user sends should
 //! panic; this is the net under the code, logged loudly so the bug gets fixed.
 

@@ -377,7 +377,7 @@ pub async fn run_search(
 ) -> Result<Searched, ApiError> {
     let (st, user) = (state.clone(), user.clone());
     let now = state.clock.now();
-    web::block(move || {
+    crate::blocking::block(move || {
         let started = Instant::now();
         req.hidden_collections = st.store.read(|c| Access::load(c, &user))?.hidden_slugs();
         let results = st.index.search(&req, now)?;
