@@ -459,6 +459,34 @@ fn cards_with_every_word_rank_above_cards_with_some() {
 }
 
 #[test]
+fn a_card_with_most_of_a_long_query_outranks_a_long_card_that_merely_has_every_word() {
+    // A page's description typed whole: its page lacks a word or two ("learn") but has the
+    // rest in its title and a short body; a long page mentions every word, far apart.
+    let filler = "Release tooling changed in many small ways this year across teams. ".repeat(20);
+    let long = format!(
+        "{filler} Learn the new build flags. {filler} A compiler warning moved. {filler} \
+         One error message was reworded. {filler} The C2065 page is elsewhere. {filler} \
+         Each identifier is checked. {filler} Nothing undeclared remains."
+    );
+    let mut cards = vec![
+        doc(
+            1,
+            "Compiler error C2065",
+            "The identifier is undeclared: the compiler finds no declaration of it.",
+            "eng",
+            &[],
+            None,
+        ),
+        doc(2, "Release notes", &long, "eng", &[], None),
+    ];
+    cards.extend(
+        (3..13).map(|i| doc(i, &format!("Note {i}"), "Deploys and rollbacks, nothing else.", "eng", &[], None)),
+    );
+    let (_dir, index) = index_of(&cards);
+    assert_eq!(slugs(&index, "Learn about compiler error C2065, an undeclared identifier")[0], "card-1");
+}
+
+#[test]
 fn exact_matches_rank_above_typo_matches_and_typos_only_expand_when_few_hits() {
     let (_dir, index) = index_of(&[
         doc(1, "Deploy", "How to deploy.", "eng", &[], None),
