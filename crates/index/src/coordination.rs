@@ -2,8 +2,9 @@
 //! only the best page is wanted, without scoring the cards that cannot make it.
 //!
 //! A card's score is the sum of its words' scores over the searched fields, plus a small
-//! bonus per word matched and a large one for matching every word (the recall of OR, the
-//! precision of AND). Each word is a set of parts, one per field (a term scored with
+//! bonus per word matched and one about a word's worth for matching every word (the recall
+//! of OR, leaning towards the precision of AND without overruling BM25: see
+//! `ALL_WORDS_BONUS`). Each word is a set of parts, one per field (a term scored with
 //! BM25, or a phrase for a quoted phrase or a word of several tokens); this scorer reads
 //! each part's postings once and counts the words it meets on the way. Two words typed
 //! next to each other also score where they are close together in a field (see `near`);
