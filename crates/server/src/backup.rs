@@ -56,9 +56,8 @@ pub fn backup(data_dir: &Path, database_url: Option<&str>, file: &Path) -> anyho
     if file.exists() {
         bail!("{} already exists: a backup never replaces a file; choose a new name", file.display());
     }
-    let store = Store::open(&db.to_string_lossy()).context("opening the database")?;
     let partial = partial_beside(file);
-    let copied = backup::write_copy(&store, &partial)
+    let copied = backup::write_copy(&db, &partial)
         .with_context(|| format!("copying the database to {}", partial.display()))
         .and_then(|()| Ok(backup::inspect(&partial)?));
     let contents = match copied {

@@ -11,20 +11,20 @@ use std::path::Path;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 
-use crate::{DbConnection, Result, Store, StoreError};
+use crate::{Result, StoreError};
 
-/// Writes a consistent copy of the store's SQLite database to `to`, which must not exist.
-pub fn write_copy(store: &Store, to: &Path) -> Result<()> {
+/// Writes a consistent copy of the SQLite database at `db` to `to`, which must not exist.
+///
+/// The database is opened read-only and never migrated: a backup taken by a newer binary
+/// beside an older running server must not change the server's schema under it.
+pub fn write_copy(db: &Path, to: &Path) -> Result<()> {
     let to = to.to_str().ok_or_else(|| StoreError::Unavailable(format!("{} is not a UTF-8 path", to.display())))?;
-    store.read(|c| match c {
-        DbConnection::Sqlite(c) => {
-            diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(to).execute(c)?;
-            Ok(())
-        }
-        DbConnection::Postgres(_) => {
-            Err(StoreError::Unavailable("a PostgreSQL database is backed up with pg_dump, not here".into()))
-        }
-    })
+    let uri = format!("file:{}?mode=ro", uri_path(db));
+    let mut c = SqliteConnection::establish(&uri)?;
+    // Wait for a writer's lock instead of failing at once, as the server's connections do.
+    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut c)?;
+    diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(to).execute(&mut c)?;
+    Ok(())
 }
 
 /// What a backup file holds.
@@ -109,7 +109,7 @@ mod tests {
 
     use super::*;
     use crate::cards::{self, CardMeta, NewCard};
-    use crate::collections;
+    use crate::{Store, collections};
 
     fn store_with_cards(dir: &Path, n: usize) -> Store {
         let store = Store::open(dir.join("verity.db").to_str().unwrap()).unwrap();
@@ -135,9 +135,10 @@ mod tests {
     #[test]
     fn a_copy_holds_every_committed_card_and_passes_inspection() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_with_cards(dir.path(), 3);
+        // Kept open while the copy is taken, as a running server keeps it.
+        let _live = store_with_cards(dir.path(), 3);
         let copy = dir.path().join("backup.db");
-        write_copy(&store, &copy).unwrap();
+        write_copy(&dir.path().join("verity.db"), &copy).unwrap();
         let contents = inspect(&copy).unwrap();
         assert_eq!((contents.cards, contents.attachments, contents.users), (3, 0, 0));
         assert!(contents.schema_version.starts_with("20"), "{contents:?}");
@@ -153,10 +154,10 @@ mod tests {
     #[test]
     fn a_copy_is_never_written_over_an_existing_file() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_with_cards(dir.path(), 1);
+        let _live = store_with_cards(dir.path(), 1);
         let copy = dir.path().join("taken.db");
         std::fs::write(&copy, "keep me").unwrap();
-        assert!(write_copy(&store, &copy).is_err());
+        assert!(write_copy(&dir.path().join("verity.db"), &copy).is_err());
         assert_eq!(std::fs::read_to_string(&copy).unwrap(), "keep me");
     }
 
