@@ -333,4 +333,75 @@ mod tests {
         let target = Target::parse("postgres://v:s3cret@db/kb").unwrap();
         assert!(!format!("{target:?}").contains("s3cret"));
     }
+
+    /// The tables, columns and indexes a SQLite database has (diesel's own table aside).
+    fn sqlite_schema(c: &mut diesel::SqliteConnection) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sql: String,
+        }
+        diesel::sql_query(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL \
+             AND name NOT LIKE '__diesel%' AND name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .load::<Row>(c)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.sql)
+        .collect()
+    }
+
+    /// The columns and indexes of the tables in the current PostgreSQL schema.
+    fn postgres_schema(c: &mut diesel::PgConnection) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            line: String,
+        }
+        diesel::sql_query(
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+               || ' ' || coalesce(column_default, '') AS line \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+               AND table_name NOT LIKE '__diesel%' \
+             UNION ALL SELECT indexdef AS line FROM pg_indexes WHERE schemaname = current_schema() \
+               AND tablename NOT LIKE '__diesel%' \
+             ORDER BY line",
+        )
+        .load::<Row>(c)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.line)
+        .collect()
+    }
+
+    /// Every migration runs up, down (leaving nothing behind) and up again to the same
+    /// schema: a release can be rolled back, and a down migration that drifted from its up
+    /// shows here rather than on someone's server.
+    #[test]
+    fn migrations_run_up_down_and_up_again_to_the_same_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = diesel::SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+        let applied = c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap().len();
+        assert!(applied >= 10, "{applied}");
+        let up = sqlite_schema(&mut c);
+        assert!(up.iter().any(|sql| sql.contains("CREATE TABLE cards")), "{up:#?}");
+        assert_eq!(c.revert_all_migrations(SQLITE_MIGRATIONS).unwrap().len(), applied);
+        assert_eq!(sqlite_schema(&mut c), Vec::<String>::new(), "down migrations left something behind");
+        c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        assert_eq!(sqlite_schema(&mut c), up);
+
+        let Some(url) = crate::testing::fresh_postgres_url() else {
+            eprintln!("PostgreSQL migrations skipped: set {}", crate::testing::TEST_DATABASE_URL);
+            return;
+        };
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap().len();
+        let up = postgres_schema(&mut c);
+        assert!(up.iter().any(|line| line.starts_with("cards.")), "{up:#?}");
+        assert_eq!(c.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap().len(), applied);
+        assert_eq!(postgres_schema(&mut c), Vec::<String>::new(), "down migrations left something behind");
+        c.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        assert_eq!(postgres_schema(&mut c), up);
+    }
 }
