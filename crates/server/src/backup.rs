@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use verity_content::confined::{self, Flush};
 use verity_content::{hash_bytes, to_markdown};
-use verity_index::SearchIndex;
 use verity_store::backup::{self, Contents};
 use verity_store::{Store, Target, cards};
 
@@ -110,12 +109,9 @@ pub fn restore(data_dir: &Path, database_url: Option<&str>, file: &Path, content
 
     // Opening runs the migrations a backup from an older version lacks.
     let store = app::open_store(data_dir, database_url)?;
-    let (index, _) = SearchIndex::open(&data_dir.join("index"))?;
-    let mut writer = index.writer()?;
-    indexer::rebuild_all(&store, &index, &mut writer)?;
-    writer.finish()?;
+    let (indexed, _) = indexer::rebuild_in(&store, &data_dir.join("index"))?;
     let files_written = write_missing_files(&store, content)?;
-    Ok(Restored { contents, indexed: index.num_docs(), files_written })
+    Ok(Restored { contents, indexed, files_written })
 }
 
 /// Writes the file of each live card that came from the content folder and has no file

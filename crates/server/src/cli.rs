@@ -329,17 +329,8 @@ fn export(data: &DataArgs, dir: &Path) -> anyhow::Result<()> {
 
 fn reindex(data: &DataArgs) -> anyhow::Result<()> {
     let store = app::open_store(&data.data_dir, data.database_url.as_deref())?;
-    let (index, _) = SearchIndex::open(&data.data_dir.join("index"))?;
-    let mut writer = match index.writer() {
-        Ok(w) => w,
-        Err(IndexError::Locked) => {
-            bail!("the search index is in use: stop `verity serve` first, then run `verity reindex`")
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let seq = indexer::rebuild_all(&store, &index, &mut writer)?;
-    writer.finish()?;
-    println!("reindexed {} cards (change log at {seq})", index.num_docs());
+    let (cards, seq) = indexer::rebuild_in(&store, &data.data_dir.join("index"))?;
+    println!("reindexed {cards} cards (change log at {seq})");
     Ok(())
 }
 

@@ -269,6 +269,23 @@ pub fn rebuild_all(store: &Store, index: &SearchIndex, writer: &mut Writer) -> a
     Ok(seq)
 }
 
+/// Rebuilds the search index in `dir` from the database (`verity reindex`, `verity
+/// restore`); returns how many cards it holds and the seq it reflects. A running server
+/// holds the index's writer, so this refuses while one does.
+pub fn rebuild_in(store: &Store, dir: &std::path::Path) -> anyhow::Result<(u64, i64)> {
+    let (index, _) = SearchIndex::open(dir)?;
+    let mut writer = match index.writer() {
+        Ok(w) => w,
+        Err(verity_index::IndexError::Locked) => {
+            anyhow::bail!("the search index is in use: stop `verity serve` first")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let seq = rebuild_all(store, &index, &mut writer)?;
+    writer.finish()?;
+    Ok((index.num_docs(), seq))
+}
+
 /// Indexes these cards again, or removes them when archived or gone (which also removes
 /// any second copy), then commits `seq`: what `verity check --repair` does.
 pub fn reindex_cards(
